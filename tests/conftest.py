@@ -1,0 +1,29 @@
+"""Test set-up shared by every app: private media in a temporary folder, fast password hashing.
+
+Tests marked ``postgres`` need real row locks and concurrent connections: they run in CI
+against PostgreSQL (DATABASE_URL) and are skipped, with that reason, on SQLite.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL (row locks and concurrent connections); runs in CI with DATABASE_URL"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CELERY_TASK_ALWAYS_EAGER = True

@@ -1,0 +1,211 @@
+"""Lifecycles of the aggregates: the only code that changes a ``status`` (STYLE.md §3).
+
+Each flow wraps one instance; services lock the row, call one transition, then save with
+``update_fields=["status", ...]`` and record the audit event. viewflow's ``permission=`` is not
+used: who may act is checked by the services (DESIGN.md decision 1). An illegal move raises
+:class:`~workflow.exceptions.TransitionRefused` with a translated message and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from viewflow import fsm
+
+from deliberations.enums import ActStatus, ActType, SeanceStatus
+
+from .exceptions import TransitionRefused
+
+S = ActStatus
+
+
+def _is_voted(flow: ActFlow) -> fsm.State.CONDITION:
+    return fsm.State.CONDITION(
+        ActType(flow.obj.act_type).is_voted, _("Only deliberations are voted in séance.")
+    )
+
+
+def _is_not_voted(flow: ActFlow) -> fsm.State.CONDITION:
+    return fsm.State.CONDITION(
+        not ActType(flow.obj.act_type).is_voted,
+        _("A deliberation is signed after its vote in séance."),
+    )
+
+
+def _is_numbered(flow: ActFlow) -> fsm.State.CONDITION:
+    return fsm.State.CONDITION(bool(flow.obj.number), _("The act must be numbered before it is signed."))
+
+
+class Lifecycle:
+    """Common plumbing: state accessors and translation of viewflow's refusals."""
+
+    status_enum: ClassVar[Any]
+    subject: ClassVar[str]
+
+    def __init__(self, obj: Any):
+        self.obj = obj
+
+    def run(self, transition: str, **kwargs: Any) -> Any:
+        """Apply one transition by name; raise TransitionRefused if it is not allowed now."""
+        method = getattr(self, transition)
+        before = self.obj.status
+        try:
+            return method(**kwargs)
+        except fsm.TransitionConditionsUnmet as exc:
+            raise TransitionRefused(exc.unmet_message or _("This action is not possible now.")) from exc
+        except fsm.TransitionNotAllowed as exc:
+            raise TransitionRefused(
+                _("This action is not possible while the %(subject)s is “%(status)s”.")
+                % {"subject": self.subject, "status": self.status_enum(before).label}
+            ) from exc
+
+    def can(self, transition: str) -> bool:
+        return bool(getattr(self, transition).can_proceed())
+
+    def available(self) -> list[str]:
+        names = []
+        for name in dir(type(self)):
+            attr = getattr(type(self), name, None)
+            if isinstance(attr, fsm.base.TransitionDescriptor) and self.can(name):
+                names.append(name)
+        return sorted(names)
+
+
+class ActFlow(Lifecycle):
+    """Délibération: draft → in_circuit → validated → scheduled → adopted|rejected → signed →
+    transmitted → acknowledged → published. Arrêté and other acts: draft → in_circuit → signed →
+    transmitted → acknowledged → published. See docs/lifecycles.md."""
+
+    status = fsm.State(ActStatus, default=ActStatus.DRAFT)
+    status_enum = ActStatus
+    subject = gettext_lazy("act")
+
+    @status.setter()
+    def _set_status(self, value: str) -> None:
+        self.obj.status = value
+
+    @status.getter()
+    def _get_status(self) -> str:
+        return self.obj.status
+
+    @status.transition(source=[S.DRAFT, S.RETURNED], target=S.IN_CIRCUIT, label=gettext_lazy("Send to circuit"))
+    def submit(self) -> None:
+        """The drafter sends the project into its approval circuit."""
+
+    @status.transition(source=S.IN_CIRCUIT, target=S.RETURNED, label=gettext_lazy("Return to the drafter"))
+    def return_to_drafter(self) -> None:
+        """A validator rejects: the drafter fixes and resubmits; the history stays."""
+
+    @status.transition(source=S.IN_CIRCUIT, target=S.DRAFT, label=gettext_lazy("Recall"))
+    def recall(self) -> None:
+        """The emitter takes back a folder nobody has acted on yet (droit de remords)."""
+
+    @status.transition(
+        source=[S.DRAFT, S.RETURNED, S.IN_CIRCUIT], target=S.VALIDATED, label=gettext_lazy("Validate")
+    )
+    def validate(self) -> None:
+        """The circuit's visas are complete (or no circuit applies): ready for its séance."""
+
+    @status.transition(
+        source=[S.VALIDATED, S.POSTPONED], target=S.SCHEDULED, conditions=[_is_voted],
+        label=gettext_lazy("Put on an agenda"),
+    )
+    def schedule(self) -> None:
+        """The project is put on the agenda of a séance."""
+
+    @status.transition(source=S.SCHEDULED, target=S.VALIDATED, label=gettext_lazy("Remove from the agenda"))
+    def unschedule(self) -> None:
+        """Taken off the agenda before the séance (or withdrawn from it during the séance)."""
+
+    @status.transition(source=S.SCHEDULED, target=S.POSTPONED, label=gettext_lazy("Postpone"))
+    def postpone(self) -> None:
+        """Postponed to a later séance."""
+
+    @status.transition(source=S.SCHEDULED, target=S.ADOPTED, conditions=[_is_voted], label=gettext_lazy("Adopt"))
+    def adopt(self) -> None:
+        """The assembly adopted it (or took note of it)."""
+
+    @status.transition(
+        source=S.SCHEDULED, target=S.REJECTED, conditions=[_is_voted], label=gettext_lazy("Reject")
+    )
+    def reject(self) -> None:
+        """The assembly voted against it."""
+
+    @status.transition(
+        source=[S.ADOPTED, S.REJECTED], target=S.SCHEDULED, label=gettext_lazy("Cancel the vote")
+    )
+    def reopen_vote(self) -> None:
+        """The vote is corrected during the open séance, before any signature."""
+
+    @status.transition(
+        source=S.ADOPTED, target=S.SIGNED, conditions=[_is_voted, _is_numbered], label=gettext_lazy("Sign")
+    )
+    def sign_adopted(self) -> None:
+        """The adopted deliberation has received every expected signature."""
+
+    @status.transition(
+        source=[S.IN_CIRCUIT, S.VALIDATED], target=S.SIGNED, conditions=[_is_not_voted, _is_numbered],
+        label=gettext_lazy("Sign"),
+    )
+    def sign_decision(self) -> None:
+        """An arrêté or decision has received its signatures at the end of its circuit."""
+
+    @status.transition(source=S.SIGNED, target=S.TRANSMITTED, label=gettext_lazy("Transmit"))
+    def transmit(self) -> None:
+        """Sent to the prefecture (contrôle de légalité)."""
+
+    @status.transition(source=S.TRANSMITTED, target=S.ACKNOWLEDGED, label=gettext_lazy("Acknowledge"))
+    def acknowledge(self) -> None:
+        """The prefecture's acknowledgement (ARActe) arrived."""
+
+    @status.transition(
+        source=[S.SIGNED, S.TRANSMITTED, S.ACKNOWLEDGED], target=S.PUBLISHED, label=gettext_lazy("Publish")
+    )
+    def publish(self) -> None:
+        """Put online for citizens (records the date put online)."""
+
+    @status.transition(
+        source=[S.DRAFT, S.RETURNED, S.VALIDATED, S.POSTPONED], target=S.WITHDRAWN,
+        label=gettext_lazy("Withdraw"),
+    )
+    def withdraw(self) -> None:
+        """The project is abandoned."""
+
+    @status.transition(
+        source=[S.TRANSMITTED, S.ACKNOWLEDGED, S.PUBLISHED], target=S.CANCELLED, label=gettext_lazy("Cancel")
+    )
+    def cancel(self) -> None:
+        """The transmission is cancelled (annulation @ctes)."""
+
+
+class SeanceFlow(Lifecycle):
+    """Séance: planned → convened → open → closed."""
+
+    status = fsm.State(SeanceStatus, default=SeanceStatus.PLANNED)
+    status_enum = SeanceStatus
+    subject = gettext_lazy("séance")
+
+    @status.setter()
+    def _set_status(self, value: str) -> None:
+        self.obj.status = value
+
+    @status.getter()
+    def _get_status(self) -> str:
+        return self.obj.status
+
+    @status.transition(source=SeanceStatus.PLANNED, target=SeanceStatus.CONVENED, label=gettext_lazy("Convene"))
+    def convene(self) -> None:
+        """Convocations are sent to the members."""
+
+    @status.transition(
+        source=[SeanceStatus.PLANNED, SeanceStatus.CONVENED], target=SeanceStatus.OPEN,
+        label=gettext_lazy("Open"),
+    )
+    def open(self) -> None:
+        """The president opens the séance; attendance and votes can be recorded."""
+
+    @status.transition(source=SeanceStatus.OPEN, target=SeanceStatus.CLOSED, label=gettext_lazy("Close"))
+    def close(self) -> None:
+        """Every item has been voted, postponed or withdrawn."""
