@@ -42,10 +42,12 @@ SECRET_KEY = env("DELIBRE_SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("DELIBRE_SECRET_KEY must be set in production.")
-    SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
 
 DEBUG = env_bool("DELIBRE_DEBUG", not PRODUCTION)
-ALLOWED_HOSTS = env_list("DELIBRE_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+ALLOWED_HOSTS = env_list(
+    "DELIBRE_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver"
+)
 CSRF_TRUSTED_ORIGINS = env_list("DELIBRE_CSRF_TRUSTED_ORIGINS")
 # Absolute base URL used in documents (QR codes, permanent links) and e-mails.
 PUBLIC_URL = (env("DELIBRE_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/")
@@ -203,7 +205,10 @@ DEFAULT_FROM_EMAIL = env("DELIBRE_DEFAULT_FROM_EMAIL", "Délibre <no-reply@delib
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("DELIBRE_CACHE_URL")}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("DELIBRE_CACHE_URL"),
+        }
         if env("DELIBRE_CACHE_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

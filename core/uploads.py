@@ -80,16 +80,22 @@ def inspect_pdf(stream: IO[bytes], *, max_bytes: int | None = None) -> PdfFacts:
     limit = max_bytes or settings.DELIBRE_MAX_ANNEX_BYTES
     content = read_limited(stream, limit)
     if not content.lstrip()[:5] == b"%PDF-":
-        raise InvalidPdf(_("This file is not a PDF document. Export it as PDF and upload it again."))
+        raise InvalidPdf(
+            _("This file is not a PDF document. Export it as PDF and upload it again.")
+        )
     if b"%%EOF" not in content[-2048:]:
         raise InvalidPdf(
-            _("This PDF is truncated (its end is missing). Download or export it again, then retry.")
+            _(
+                "This PDF is truncated (its end is missing). Download or export it again, then retry."
+            )
         )
     try:
         reader = PdfReader(io.BytesIO(content), strict=False)
         if reader.is_encrypted:
             raise InvalidPdf(
-                _("This PDF is protected by a password or encrypted. Remove the protection and retry.")
+                _(
+                    "This PDF is protected by a password or encrypted. Remove the protection and retry."
+                )
             )
         page_count = len(reader.pages)
         for page in reader.pages:
@@ -97,8 +103,18 @@ def inspect_pdf(stream: IO[bytes], *, max_bytes: int | None = None) -> PdfFacts:
         active = _has_active_content(reader.trailer["/Root"])
     except InvalidPdf:
         raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError,
-            RecursionError, OSError, IndexError, AssertionError) as exc:
+    except (
+        PdfReadError,
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        OSError,
+        IndexError,
+        AssertionError,
+    ) as exc:
         log.info("PDF upload refused as unreadable: %s", exc)
         raise InvalidPdf(
             _("This PDF cannot be read (damaged structure). Export it again as PDF and retry.")

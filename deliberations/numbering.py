@@ -60,13 +60,13 @@ def parse_pattern(text: str) -> Pattern:
     seq_tokens = [t for t in tokens if t.group(1).startswith("SEQ")]
     if len(seq_tokens) != 1:
         raise NumberingError(
-            _("The pattern must contain the sequence token {SEQ:n} exactly once, e.g. DEL{YYYY}_{SEQ:4}.")
+            _(
+                "The pattern must contain the sequence token {SEQ:n} exactly once, e.g. DEL{YYYY}_{SEQ:4}."
+            )
         )
     width_text = seq_tokens[0].group(2)
     if width_text is None:
-        raise NumberingError(
-            _("Give the width of the sequence, e.g. {SEQ:4} for 0001 to 9999.")
-        )
+        raise NumberingError(_("Give the width of the sequence, e.g. {SEQ:4} for 0001 to 9999."))
     width = int(width_text)
     if not 1 <= width <= 10:
         raise NumberingError(_("The sequence width must be between 1 and 10 digits."))

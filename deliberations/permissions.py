@@ -51,7 +51,9 @@ def require_role(user: Any, collectivite: Collectivite, *roles: Role) -> None:
         return
     log.warning(
         "permission refused: user=%s collectivite=%s needs one of %s",
-        getattr(user, "pk", None), collectivite.pk, ",".join(str(r) for r in roles),
+        getattr(user, "pk", None),
+        collectivite.pk,
+        ",".join(str(r) for r in roles),
     )
     if not roles_in(user, collectivite.pk):
         raise NotAllowed(_("You do not belong to this collectivité."))

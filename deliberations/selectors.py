@@ -67,8 +67,11 @@ class ConvocationCheck:
         if self.clear_days is None:
             return _("The convocation has not been sent yet.")
         if self.ok:
-            return _("Convocation delay respected: %(days)d clear days (%(required)d required).") % {
-                "days": self.clear_days, "required": self.required,
+            return _(
+                "Convocation delay respected: %(days)d clear days (%(required)d required)."
+            ) % {
+                "days": self.clear_days,
+                "required": self.required,
             }
         return _(
             "Only %(days)d clear days between the convocation and the séance: the law requires "
@@ -79,7 +82,9 @@ class ConvocationCheck:
 
 def convocation_check(seance: Seance, convocation_date: dt.date | None = None) -> ConvocationCheck:
     sent = convocation_date or seance.convocation_date
-    required = required_clear_days(seance.collectivite.convocation_clear_days, urgency=seance.urgency)
+    required = required_clear_days(
+        seance.collectivite.convocation_clear_days, urgency=seance.urgency
+    )
     if sent is None:
         return ConvocationCheck(None, required, False)
     days = clear_days(sent, seance_day(seance))
@@ -99,13 +104,16 @@ def visible_seances(user: Any) -> QuerySet[Seance]:
 
 
 def agenda(seance: Seance) -> QuerySet[AgendaItem]:
+    return seance.items.select_related(
+        "act", "act__rapporteur__official", "vote", "postponed_to"
+    ).order_by("position")
+
+
+def next_seances(
+    collectivite: Collectivite, *, after: dt.datetime | None = None
+) -> QuerySet[Seance]:
     return (
-        seance.items.select_related("act", "act__rapporteur__official", "vote", "postponed_to")
-        .order_by("position")
+        Seance.objects.filter(collectivite=collectivite, date__gte=after or timezone.now())
+        .exclude(status="closed")
+        .order_by("date")
     )
-
-
-def next_seances(collectivite: Collectivite, *, after: dt.datetime | None = None) -> QuerySet[Seance]:
-    return Seance.objects.filter(
-        collectivite=collectivite, date__gte=after or timezone.now()
-    ).exclude(status="closed").order_by("date")

@@ -31,7 +31,8 @@ def validate_siren(value: str) -> None:
         raise ValidationError(_("A SIREN number has exactly 9 digits."), code="siren_format")
     if value != _LA_POSTE_SIREN and not luhn_ok(value):
         raise ValidationError(
-            _("%(value)s is not a valid SIREN number: its check digit is wrong.") % {"value": value},
+            _("%(value)s is not a valid SIREN number: its check digit is wrong.")
+            % {"value": value},
             code="siren_checksum",
         )
 
@@ -45,7 +46,8 @@ def validate_siret(value: str) -> None:
         valid = luhn_ok(value)
     if not valid:
         raise ValidationError(
-            _("%(value)s is not a valid SIRET number: its check digit is wrong.") % {"value": value},
+            _("%(value)s is not a valid SIRET number: its check digit is wrong.")
+            % {"value": value},
             code="siret_checksum",
         )
 

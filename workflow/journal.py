@@ -220,11 +220,27 @@ class VerificationResult:
 
 
 def _stream_events(chunk: int = 5000) -> Iterator[tuple]:
-    fields = ("id", "chain_id", "seq", "created_at", "actor_id", "actor_name", "on_behalf_of_id",
-              "on_behalf_of_name", "action", "object_type", "object_id", "object_repr", "data",
-              "prev_hash", "hash")
-    yield from AuditEvent.objects.order_by("chain_id", "seq").values_list(*fields).iterator(
-        chunk_size=chunk
+    fields = (
+        "id",
+        "chain_id",
+        "seq",
+        "created_at",
+        "actor_id",
+        "actor_name",
+        "on_behalf_of_id",
+        "on_behalf_of_name",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "data",
+        "prev_hash",
+        "hash",
+    )
+    yield from (
+        AuditEvent.objects.order_by("chain_id", "seq")
+        .values_list(*fields)
+        .iterator(chunk_size=chunk)
     )
 
 
@@ -259,13 +275,29 @@ def verify_journal() -> VerificationResult:
         if expected_seq - 1 != head_seq or prev_hash != head_hash:
             return JournalProblem(
                 f"the chain ends at #{expected_seq - 1} but its recorded head is #{head_seq}",
-                chain=key, seq=expected_seq - 1,
+                chain=key,
+                seq=expected_seq - 1,
             )
         return None
 
     for row in _stream_events():
-        (event_id, chain_pk, seq, created_at, actor_id, actor_name, behalf_id, behalf_name,
-         action, object_type, object_id, object_repr, data, stored_prev, stored_hash) = row
+        (
+            event_id,
+            chain_pk,
+            seq,
+            created_at,
+            actor_id,
+            actor_name,
+            behalf_id,
+            behalf_name,
+            action,
+            object_type,
+            object_id,
+            object_repr,
+            data,
+            stored_prev,
+            stored_hash,
+        ) = row
         if chain_pk != current_chain:
             if current_chain is not None and (problem := close_chain(current_chain)):
                 result.problem = problem
@@ -275,23 +307,38 @@ def verify_journal() -> VerificationResult:
         if seq != expected_seq:
             result.problem = JournalProblem(
                 f"event #{expected_seq} is missing (found #{seq} instead)",
-                chain=key, seq=seq, event_id=event_id,
+                chain=key,
+                seq=seq,
+                event_id=event_id,
             )
             return result
         if stored_prev != prev_hash:
             result.problem = JournalProblem(
                 "the previous-hash link is broken (an event was removed or inserted before it)",
-                chain=key, seq=seq, event_id=event_id,
+                chain=key,
+                seq=seq,
+                event_id=event_id,
             )
             return result
-        probe.seq, probe.created_at, probe.actor_id, probe.actor_name = seq, created_at, actor_id, actor_name
-        probe.on_behalf_of_id, probe.on_behalf_of_name, probe.action = behalf_id, behalf_name, action
+        probe.seq, probe.created_at, probe.actor_id, probe.actor_name = (
+            seq,
+            created_at,
+            actor_id,
+            actor_name,
+        )
+        probe.on_behalf_of_id, probe.on_behalf_of_name, probe.action = (
+            behalf_id,
+            behalf_name,
+            action,
+        )
         probe.object_type, probe.object_id, probe.object_repr = object_type, object_id, object_repr
         probe.data, probe.prev_hash = data, stored_prev
         if event_hash(probe, key) != stored_hash:
             result.problem = JournalProblem(
                 "the event's content does not match its hash (it was altered)",
-                chain=key, seq=seq, event_id=event_id,
+                chain=key,
+                seq=seq,
+                event_id=event_id,
             )
             return result
         if key in wanted and seq == wanted[key]:
@@ -306,7 +353,7 @@ def verify_journal() -> VerificationResult:
     keys_with_events = {
         chains[pk][0] for pk in AuditEvent.objects.values_list("chain_id", flat=True).distinct()
     }
-    for pk, (key, head_seq, _head) in chains.items():
+    for key, head_seq, _head in chains.values():
         if head_seq and key not in keys_with_events:
             result.problem = JournalProblem(
                 "every event of this chain was deleted", chain=key, seq=head_seq
@@ -325,7 +372,8 @@ def verify_journal() -> VerificationResult:
         if seen_hashes.get(key, {}).get(seq) != head:
             result.problem = JournalProblem(
                 "an anchored event is missing or different (events or the whole chain were deleted)",
-                chain=key, seq=seq,
+                chain=key,
+                seq=seq,
             )
             return result
     return result
@@ -350,31 +398,36 @@ def _verify_anchors(result: VerificationResult) -> dict[str, tuple[int, str]]:
 
 
 def events_for(obj: models.Model) -> models.QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(chain__key=chain_key_for(obj)).select_related("chain").order_by(
-        "seq"
+    return (
+        AuditEvent.objects.filter(chain__key=chain_key_for(obj))
+        .select_related("chain")
+        .order_by("seq")
     )
 
 
 def export_jsonl(events: models.QuerySet[AuditEvent]) -> Iterator[str]:
     """Yield the events as JSON lines, with everything needed to re-check their hashes."""
     for event in events.select_related("chain").iterator():
-        yield json.dumps(
-            {
-                "chain": event.chain.key,
-                "seq": event.seq,
-                "created_at": _timestamp(event.created_at),
-                "actor_id": event.actor_id,
-                "actor_name": event.actor_name,
-                "on_behalf_of_id": event.on_behalf_of_id,
-                "on_behalf_of_name": event.on_behalf_of_name,
-                "action": event.action,
-                "object_type": event.object_type,
-                "object_id": event.object_id,
-                "object_repr": event.object_repr,
-                "data": event.data,
-                "prev_hash": event.prev_hash,
-                "hash": event.hash,
-            },
-            ensure_ascii=False,
-            sort_keys=True,
-        ) + "\n"
+        yield (
+            json.dumps(
+                {
+                    "chain": event.chain.key,
+                    "seq": event.seq,
+                    "created_at": _timestamp(event.created_at),
+                    "actor_id": event.actor_id,
+                    "actor_name": event.actor_name,
+                    "on_behalf_of_id": event.on_behalf_of_id,
+                    "on_behalf_of_name": event.on_behalf_of_name,
+                    "action": event.action,
+                    "object_type": event.object_type,
+                    "object_id": event.object_id,
+                    "object_repr": event.object_repr,
+                    "data": event.data,
+                    "prev_hash": event.prev_hash,
+                    "hash": event.hash,
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+            + "\n"
+        )

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from viewflow import fsm
+from viewflow.fsm.base import TransitionDescriptor
 
 from deliberations.enums import ActStatus, ActType, SeanceStatus
 
@@ -35,7 +36,9 @@ def _is_not_voted(flow: ActFlow) -> fsm.State.CONDITION:
 
 
 def _is_numbered(flow: ActFlow) -> fsm.State.CONDITION:
-    return fsm.State.CONDITION(bool(flow.obj.number), _("The act must be numbered before it is signed."))
+    return fsm.State.CONDITION(
+        bool(flow.obj.number), _("The act must be numbered before it is signed.")
+    )
 
 
 class Lifecycle:
@@ -54,7 +57,9 @@ class Lifecycle:
         try:
             return method(**kwargs)
         except fsm.TransitionConditionsUnmet as exc:
-            raise TransitionRefused(exc.unmet_message or _("This action is not possible now.")) from exc
+            raise TransitionRefused(
+                exc.unmet_message or _("This action is not possible now.")
+            ) from exc
         except fsm.TransitionNotAllowed as exc:
             raise TransitionRefused(
                 _("This action is not possible while the %(subject)s is “%(status)s”.")
@@ -65,12 +70,13 @@ class Lifecycle:
         return bool(getattr(self, transition).can_proceed())
 
     def available(self) -> list[str]:
-        names = []
-        for name in dir(type(self)):
-            attr = getattr(type(self), name, None)
-            if isinstance(attr, fsm.base.TransitionDescriptor) and self.can(name):
-                names.append(name)
-        return sorted(names)
+        names = {
+            name
+            for klass in type(self).__mro__
+            for name, attr in vars(klass).items()
+            if isinstance(attr, TransitionDescriptor)
+        }
+        return sorted(name for name in names if self.can(name))
 
 
 class ActFlow(Lifecycle):
@@ -90,11 +96,15 @@ class ActFlow(Lifecycle):
     def _get_status(self) -> str:
         return self.obj.status
 
-    @status.transition(source=[S.DRAFT, S.RETURNED], target=S.IN_CIRCUIT, label=gettext_lazy("Send to circuit"))
+    @status.transition(
+        source=[S.DRAFT, S.RETURNED], target=S.IN_CIRCUIT, label=gettext_lazy("Send to circuit")
+    )
     def submit(self) -> None:
         """The drafter sends the project into its approval circuit."""
 
-    @status.transition(source=S.IN_CIRCUIT, target=S.RETURNED, label=gettext_lazy("Return to the drafter"))
+    @status.transition(
+        source=S.IN_CIRCUIT, target=S.RETURNED, label=gettext_lazy("Return to the drafter")
+    )
     def return_to_drafter(self) -> None:
         """A validator rejects: the drafter fixes and resubmits; the history stays."""
 
@@ -103,19 +113,25 @@ class ActFlow(Lifecycle):
         """The emitter takes back a folder nobody has acted on yet (droit de remords)."""
 
     @status.transition(
-        source=[S.DRAFT, S.RETURNED, S.IN_CIRCUIT], target=S.VALIDATED, label=gettext_lazy("Validate")
+        source=[S.DRAFT, S.RETURNED, S.IN_CIRCUIT],
+        target=S.VALIDATED,
+        label=gettext_lazy("Validate"),
     )
     def validate(self) -> None:
         """The circuit's visas are complete (or no circuit applies): ready for its séance."""
 
     @status.transition(
-        source=[S.VALIDATED, S.POSTPONED], target=S.SCHEDULED, conditions=[_is_voted],
+        source=[S.VALIDATED, S.POSTPONED],
+        target=S.SCHEDULED,
+        conditions=[_is_voted],
         label=gettext_lazy("Put on an agenda"),
     )
     def schedule(self) -> None:
         """The project is put on the agenda of a séance."""
 
-    @status.transition(source=S.SCHEDULED, target=S.VALIDATED, label=gettext_lazy("Remove from the agenda"))
+    @status.transition(
+        source=S.SCHEDULED, target=S.VALIDATED, label=gettext_lazy("Remove from the agenda")
+    )
     def unschedule(self) -> None:
         """Taken off the agenda before the séance (or withdrawn from it during the séance)."""
 
@@ -123,7 +139,9 @@ class ActFlow(Lifecycle):
     def postpone(self) -> None:
         """Postponed to a later séance."""
 
-    @status.transition(source=S.SCHEDULED, target=S.ADOPTED, conditions=[_is_voted], label=gettext_lazy("Adopt"))
+    @status.transition(
+        source=S.SCHEDULED, target=S.ADOPTED, conditions=[_is_voted], label=gettext_lazy("Adopt")
+    )
     def adopt(self) -> None:
         """The assembly adopted it (or took note of it)."""
 
@@ -140,13 +158,18 @@ class ActFlow(Lifecycle):
         """The vote is corrected during the open séance, before any signature."""
 
     @status.transition(
-        source=S.ADOPTED, target=S.SIGNED, conditions=[_is_voted, _is_numbered], label=gettext_lazy("Sign")
+        source=S.ADOPTED,
+        target=S.SIGNED,
+        conditions=[_is_voted, _is_numbered],
+        label=gettext_lazy("Sign"),
     )
     def sign_adopted(self) -> None:
         """The adopted deliberation has received every expected signature."""
 
     @status.transition(
-        source=[S.IN_CIRCUIT, S.VALIDATED], target=S.SIGNED, conditions=[_is_not_voted, _is_numbered],
+        source=[S.IN_CIRCUIT, S.VALIDATED],
+        target=S.SIGNED,
+        conditions=[_is_not_voted, _is_numbered],
         label=gettext_lazy("Sign"),
     )
     def sign_decision(self) -> None:
@@ -156,25 +179,32 @@ class ActFlow(Lifecycle):
     def transmit(self) -> None:
         """Sent to the prefecture (contrôle de légalité)."""
 
-    @status.transition(source=S.TRANSMITTED, target=S.ACKNOWLEDGED, label=gettext_lazy("Acknowledge"))
+    @status.transition(
+        source=S.TRANSMITTED, target=S.ACKNOWLEDGED, label=gettext_lazy("Acknowledge")
+    )
     def acknowledge(self) -> None:
         """The prefecture's acknowledgement (ARActe) arrived."""
 
     @status.transition(
-        source=[S.SIGNED, S.TRANSMITTED, S.ACKNOWLEDGED], target=S.PUBLISHED, label=gettext_lazy("Publish")
+        source=[S.SIGNED, S.TRANSMITTED, S.ACKNOWLEDGED],
+        target=S.PUBLISHED,
+        label=gettext_lazy("Publish"),
     )
     def publish(self) -> None:
         """Put online for citizens (records the date put online)."""
 
     @status.transition(
-        source=[S.DRAFT, S.RETURNED, S.VALIDATED, S.POSTPONED], target=S.WITHDRAWN,
+        source=[S.DRAFT, S.RETURNED, S.VALIDATED, S.POSTPONED],
+        target=S.WITHDRAWN,
         label=gettext_lazy("Withdraw"),
     )
     def withdraw(self) -> None:
         """The project is abandoned."""
 
     @status.transition(
-        source=[S.TRANSMITTED, S.ACKNOWLEDGED, S.PUBLISHED], target=S.CANCELLED, label=gettext_lazy("Cancel")
+        source=[S.TRANSMITTED, S.ACKNOWLEDGED, S.PUBLISHED],
+        target=S.CANCELLED,
+        label=gettext_lazy("Cancel"),
     )
     def cancel(self) -> None:
         """The transmission is cancelled (annulation @ctes)."""
@@ -195,17 +225,22 @@ class SeanceFlow(Lifecycle):
     def _get_status(self) -> str:
         return self.obj.status
 
-    @status.transition(source=SeanceStatus.PLANNED, target=SeanceStatus.CONVENED, label=gettext_lazy("Convene"))
+    @status.transition(
+        source=SeanceStatus.PLANNED, target=SeanceStatus.CONVENED, label=gettext_lazy("Convene")
+    )
     def convene(self) -> None:
         """Convocations are sent to the members."""
 
     @status.transition(
-        source=[SeanceStatus.PLANNED, SeanceStatus.CONVENED], target=SeanceStatus.OPEN,
+        source=[SeanceStatus.PLANNED, SeanceStatus.CONVENED],
+        target=SeanceStatus.OPEN,
         label=gettext_lazy("Open"),
     )
     def open(self) -> None:
         """The president opens the séance; attendance and votes can be recorded."""
 
-    @status.transition(source=SeanceStatus.OPEN, target=SeanceStatus.CLOSED, label=gettext_lazy("Close"))
+    @status.transition(
+        source=SeanceStatus.OPEN, target=SeanceStatus.CLOSED, label=gettext_lazy("Close")
+    )
     def close(self) -> None:
         """Every item has been voted, postponed or withdrawn."""

@@ -24,7 +24,8 @@ class NumberingScheme(models.Model):
     )
     act_type = models.CharField(_("act type"), max_length=20, choices=ActType.choices)
     pattern = models.CharField(
-        _("pattern"), max_length=60,
+        _("pattern"),
+        max_length=60,
         help_text=_(
             "Tokens: {YYYY} year, {YY} short year, {MM} month, {SEQ:n} sequence padded to n "
             "digits. Other characters: capital letters, digits and underscores."
@@ -49,7 +50,9 @@ class NumberingScheme(models.Model):
 class Counter(models.Model):
     """A gap-free sequence; always read and bumped under a row lock (DESIGN.md decision 3)."""
 
-    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="counters")
+    collectivite = models.ForeignKey(
+        Collectivite, on_delete=models.CASCADE, related_name="counters"
+    )
     name = models.SlugField(max_length=40)
     year = models.PositiveIntegerField(help_text=_("0 when the counter never restarts."))
     last_value = models.PositiveIntegerField(default=0)
@@ -83,31 +86,50 @@ class Act(models.Model):
     act_type = models.CharField(_("type"), max_length=20, choices=ActType.choices)
     nature = models.PositiveSmallIntegerField(_("ACTES nature"), choices=ActesNature.choices)
     matiere = models.ForeignKey(
-        Matiere, on_delete=models.PROTECT, null=True, blank=True, related_name="acts",
+        Matiere,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acts",
         verbose_name=_("classification"),
     )
     objet = models.CharField(_("objet"), max_length=499, validators=[validate_objet])
     summary = models.TextField(
-        _("explanatory statement"), blank=True,
+        _("explanatory statement"),
+        blank=True,
         help_text=_("Exposé des motifs, used in the note de synthèse."),
     )
     visas = models.JSONField(_("visas"), default=list, blank=True)
     considerants = models.JSONField(_("considérants"), default=list, blank=True)
     articles = models.JSONField(_("articles"), default=list, blank=True)
     assembly = models.ForeignKey(
-        Assembly, on_delete=models.PROTECT, null=True, blank=True, related_name="acts",
+        Assembly,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acts",
         verbose_name=_("assembly"),
     )
     rapporteur = models.ForeignKey(
-        Mandate, on_delete=models.PROTECT, null=True, blank=True, related_name="reported_acts",
+        Mandate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reported_acts",
         verbose_name=_("rapporteur"),
     )
     service = models.ForeignKey(
-        Service, on_delete=models.PROTECT, null=True, blank=True, related_name="acts",
+        Service,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acts",
         verbose_name=_("service"),
     )
     drafter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="drafted_acts",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="drafted_acts",
         verbose_name=_("drafter"),
     )
     budget_amount = models.DecimalField(
@@ -117,11 +139,15 @@ class Act(models.Model):
     budget_name = models.CharField(_("budget"), max_length=120, blank=True)
     budget_line = models.CharField(_("budget line"), max_length=120, blank=True)
     confidential = models.BooleanField(
-        _("not to be published"), default=False,
+        _("not to be published"),
+        default=False,
         help_text=_("Individual acts with personal data are transmitted but never put online."),
     )
     status = models.CharField(
-        _("status"), max_length=20, choices=ActStatus.choices, default=ActStatus.DRAFT,
+        _("status"),
+        max_length=20,
+        choices=ActStatus.choices,
+        default=ActStatus.DRAFT,
         editable=False,
     )
     number = models.CharField(_("number"), max_length=15, blank=True, editable=False)
@@ -140,7 +166,8 @@ class Act(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["collectivite", "number"], condition=~Q(number=""),
+                fields=["collectivite", "number"],
+                condition=~Q(number=""),
                 name="act_unique_number",
             )
         ]
@@ -174,11 +201,14 @@ class Annex(models.Model):
     page_count = models.PositiveIntegerField()
     position = models.PositiveSmallIntegerField(default=1)
     transmitted = models.BooleanField(
-        _("sent to the prefecture"), default=True,
+        _("sent to the prefecture"),
+        default=True,
         help_text=_("Joined to the ACTES transmission as an annex."),
     )
     piece_type = models.CharField(_("type of document (ACTES)"), max_length=10, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

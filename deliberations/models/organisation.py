@@ -33,15 +33,21 @@ class Collectivite(models.Model):
     kind = models.CharField(_("type"), max_length=20, choices=CollectiviteKind.choices)
     siren = models.CharField(_("SIREN"), max_length=9, unique=True, validators=[validate_siren])
     siret = models.CharField(
-        _("SIRET"), max_length=14, blank=True, validators=[validate_siret],
+        _("SIRET"),
+        max_length=14,
+        blank=True,
+        validators=[validate_siret],
         help_text=_("Used by the open-data export (COLL_SIRET)."),
     )
     departement = models.CharField(
-        _("département code"), max_length=3, validators=[validate_departement],
+        _("département code"),
+        max_length=3,
+        validators=[validate_departement],
         help_text=_("Three characters as ACTES expects them, for example 034 or 02A."),
     )
     population = models.PositiveIntegerField(
-        _("population"), default=0,
+        _("population"),
+        default=0,
         help_text=_("Decides the legal convocation delay (5 clear days from 3,500 inhabitants)."),
     )
     address = models.TextField(_("address"), blank=True)
@@ -53,11 +59,15 @@ class Collectivite(models.Model):
     # ACTES identifiers (EnveloppeCLMISILL/IDCL) and open-data prefecture id.
     actes_arrondissement = models.CharField(_("ACTES arrondissement"), max_length=1, default="0")
     actes_nature = models.CharField(
-        _("ACTES authority nature code"), max_length=2, default="02",
+        _("ACTES authority nature code"),
+        max_length=2,
+        default="02",
         help_text=_("Two-digit code of the type of authority registered with the prefecture."),
     )
     prefecture_id = models.CharField(
-        _("prefecture identifier"), max_length=9, blank=True,
+        _("prefecture identifier"),
+        max_length=9,
+        blank=True,
         help_text=_("PREF0341, SPREF0441…, as in the prefecture's messages."),
     )
     # PES V2 identifiers (EnTetePES).
@@ -66,7 +76,8 @@ class Collectivite(models.Model):
     pes_cod_bud = models.CharField(_("PES CodBud"), max_length=2, blank=True)
     pes_id_post = models.CharField(_("PES IdPost (treasury)"), max_length=7, blank=True)
     is_training = models.BooleanField(
-        _("training sandbox"), default=False,
+        _("training sandbox"),
+        default=False,
         help_text=_("Nothing is ever transmitted from a training collectivité."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -116,7 +127,9 @@ class Membership(models.Model):
 class Service(models.Model):
     """A department of the administration (drafts projects, chooses circuits)."""
 
-    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="services")
+    collectivite = models.ForeignKey(
+        Collectivite, on_delete=models.CASCADE, related_name="services"
+    )
     name = models.CharField(_("name"), max_length=200)
     code = models.CharField(_("code"), max_length=30, blank=True)
     members = models.ManyToManyField(User, blank=True, related_name="services")
@@ -142,7 +155,8 @@ class Assembly(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=AssemblyKind.choices)
     quorum_required = models.BooleanField(
-        _("quorum required"), default=True,
+        _("quorum required"),
+        default=True,
         help_text=_("A majority of the members in office must be present to vote."),
     )
 
@@ -195,7 +209,9 @@ class ElectedOfficial(models.Model):
 
 class MandateQuerySet(models.QuerySet["Mandate"]):
     def in_office(self, on: dt.date) -> MandateQuerySet:
-        return self.filter(start_date__lte=on).filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        return self.filter(start_date__lte=on).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=on)
+        )
 
 
 class Mandate(models.Model):
@@ -205,7 +221,9 @@ class Mandate(models.Model):
     assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="mandates")
     role = models.CharField(_("role"), max_length=30, choices=MandateRole.choices)
     quality = models.CharField(
-        _("quality printed on acts"), max_length=200, blank=True,
+        _("quality printed on acts"),
+        max_length=200,
+        blank=True,
         help_text=_('For example "Adjointe déléguée aux finances".'),
     )
     political_group = models.CharField(_("political group"), max_length=120, blank=True)

@@ -6,7 +6,14 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..enums import AgendaItemStatus, AttendanceStatus, BallotChoice, SeanceStatus, VoteMode, VoteResult
+from ..enums import (
+    AgendaItemStatus,
+    AttendanceStatus,
+    BallotChoice,
+    SeanceStatus,
+    VoteMode,
+    VoteResult,
+)
 from .acts import Act
 from .organisation import Assembly, Collectivite, Mandate
 
@@ -19,11 +26,19 @@ class Seance(models.Model):
     date = models.DateTimeField(_("date and time"))
     place = models.CharField(_("place"), max_length=255)
     president = models.ForeignKey(
-        Mandate, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Mandate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("president"),
     )
     secretary = models.ForeignKey(
-        Mandate, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Mandate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("sitting secretary"),
     )
     urgency = models.BooleanField(
@@ -31,13 +46,18 @@ class Seance(models.Model):
     )
     convocation_date = models.DateField(_("convocation date"), null=True, blank=True)
     status = models.CharField(
-        _("status"), max_length=20, choices=SeanceStatus.choices, default=SeanceStatus.PLANNED,
+        _("status"),
+        max_length=20,
+        choices=SeanceStatus.choices,
+        default=SeanceStatus.PLANNED,
         editable=False,
     )
     opened_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     revision = models.PositiveIntegerField(default=1, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,8 +84,11 @@ class AgendaItem(models.Model):
         _("added after the convocation"), default=False, editable=False
     )
     status = models.CharField(
-        _("status"), max_length=20, choices=AgendaItemStatus.choices,
-        default=AgendaItemStatus.PLANNED, editable=False,
+        _("status"),
+        max_length=20,
+        choices=AgendaItemStatus.choices,
+        default=AgendaItemStatus.PLANNED,
+        editable=False,
     )
     postponed_to = models.ForeignKey(
         Seance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
@@ -104,6 +127,9 @@ class RollCall(models.Model):
             models.UniqueConstraint(fields=["seance", "mandate"], name="rollcall_once_per_member")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.mandate_id}: {self.status}"
+
 
 class ItemAttendance(models.Model):
     """Attendance of a member for one agenda item (arrivals and departures change it)."""
@@ -115,7 +141,8 @@ class ItemAttendance(models.Model):
         Mandate, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     interested = models.BooleanField(
-        _("declared an interest"), default=False,
+        _("declared an interest"),
+        default=False,
         help_text=_("Excluded from the vote and from the quorum (CGCT L2131-11)."),
     )
 
@@ -125,6 +152,9 @@ class ItemAttendance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["item", "mandate"], name="attendance_once_per_item")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.mandate_id}: {self.status}"
 
     @property
     def status_enum(self) -> AttendanceStatus:
@@ -148,12 +178,17 @@ class Vote(models.Model):
         default=False, help_text=_("The result comes from the president's casting vote on a tie.")
     )
     result = models.CharField(_("result"), max_length=10, choices=VoteResult.choices)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("vote")
         verbose_name_plural = _("votes")
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.result}"
 
     @property
     def votes_cast(self) -> int | None:
@@ -183,3 +218,6 @@ class Ballot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["vote", "mandate"], name="ballot_once_per_member")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.mandate_id}: {self.choice}"

@@ -18,7 +18,9 @@ def validation_message(error: ValidationError) -> tuple[str, str | None]:
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             for item in errors:
-                return " ".join(str(m) for m in item.messages), (None if field == "__all__" else field)
+                return " ".join(str(m) for m in item.messages), (
+                    None if field == "__all__" else field
+                )
     return " ".join(str(m) for m in error.messages), None
 
 
@@ -31,7 +33,9 @@ def full_clean(instance: models.Model, *, exclude: Iterable[str] | None = None) 
         raise InvalidData(message, field=field) from exc
 
 
-def apply_changes(instance: models.Model, changes: dict[str, Any], allowed: Iterable[str]) -> list[str]:
+def apply_changes(
+    instance: models.Model, changes: dict[str, Any], allowed: Iterable[str]
+) -> list[str]:
     """Set the allowed fields that actually change; return their names."""
     allowed_set = set(allowed)
     unknown = set(changes) - allowed_set

@@ -34,9 +34,22 @@ from ..permissions import has_role, require_role, same_collectivite
 from ._common import apply_changes, full_clean, journal_value, locked
 
 PROJECT_FIELDS = (
-    "act_type", "nature", "matiere", "objet", "summary", "visas", "considerants", "articles",
-    "assembly", "rapporteur", "service", "budget_amount", "budget_year", "budget_name",
-    "budget_line", "confidential",
+    "act_type",
+    "nature",
+    "matiere",
+    "objet",
+    "summary",
+    "visas",
+    "considerants",
+    "articles",
+    "assembly",
+    "rapporteur",
+    "service",
+    "budget_amount",
+    "budget_year",
+    "budget_name",
+    "budget_line",
+    "confidential",
 )
 _TEXT_LISTS = ("visas", "considerants", "articles")
 
@@ -45,7 +58,9 @@ def _clean_text_list(name: str, value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-        raise InvalidData(_("%(field)s must be a list of paragraphs.") % {"field": name}, field=name)
+        raise InvalidData(
+            _("%(field)s must be a list of paragraphs.") % {"field": name}, field=name
+        )
     return [v.strip() for v in value if v.strip()]
 
 
@@ -61,15 +76,20 @@ def _check_references(act: Act) -> None:
             )
         if act.matiere.level < 2:
             raise InvalidData(
-                _("Choose a matière of level 2 or deeper (for example 7.1): the prefecture requires it."),
+                _(
+                    "Choose a matière of level 2 or deeper (for example 7.1): the prefecture requires it."
+                ),
                 field="matiere",
             )
-    if act.rapporteur is not None and act.assembly is not None:
-        if act.rapporteur.assembly_id != act.assembly_id:
-            raise InvalidData(
-                _("The rapporteur must sit in the assembly that votes the project."),
-                field="rapporteur",
-            )
+    if (
+        act.rapporteur is not None
+        and act.assembly is not None
+        and act.rapporteur.assembly_id != act.assembly_id
+    ):
+        raise InvalidData(
+            _("The rapporteur must sit in the assembly that votes the project."),
+            field="rapporteur",
+        )
 
 
 def _may_edit(actor: User, act: Act) -> bool:
@@ -108,19 +128,30 @@ def create_project(
         collectivite=collectivite,
         act_type=act_type,
         nature=int(nature) if nature else int(DEFAULT_NATURE[ActType(act_type)]),
-        matiere=matiere, objet=objet, assembly=assembly, rapporteur=rapporteur, service=service,
-        summary=summary, visas=_clean_text_list("visas", visas),
+        matiere=matiere,
+        objet=objet,
+        assembly=assembly,
+        rapporteur=rapporteur,
+        service=service,
+        summary=summary,
+        visas=_clean_text_list("visas", visas),
         considerants=_clean_text_list("considerants", considerants),
         articles=_clean_text_list("articles", articles),
-        budget_amount=budget_amount, budget_year=budget_year, budget_name=budget_name,
-        budget_line=budget_line, confidential=confidential, drafter=actor,
+        budget_amount=budget_amount,
+        budget_year=budget_year,
+        budget_name=budget_name,
+        budget_line=budget_line,
+        confidential=confidential,
+        drafter=actor,
     )
     full_clean(act, exclude=["drafter"])
     _check_references(act)
     with transaction.atomic():
         act.save()
         record_event(
-            act, "act.created", actor=actor,
+            act,
+            "act.created",
+            actor=actor,
             data={"type": str(act_type), "objet": act.objet, "nature": act.nature},
         )
     return act
@@ -159,7 +190,9 @@ def update_project(*, act: Act, actor: User, revision: int, **changes: Any) -> A
         current.revision += 1
         current.save(update_fields=[*changed, "revision", "updated_at"])
         record_event(
-            current, "act.updated", actor=actor,
+            current,
+            "act.updated",
+            actor=actor,
             data={
                 "revision": current.revision,
                 "changes": {
@@ -194,24 +227,40 @@ def add_annex(
             require_role(actor, current.collectivite, Role.CLERK, Role.ADMIN)
         if current.status not in EDITABLE_STATUSES:
             raise StateConflict(
-                _("Annexes can only be added while the project is a draft or returned to its drafter.")
+                _(
+                    "Annexes can only be added while the project is a draft or returned to its drafter."
+                )
             )
         name = store_bytes(f"annexes/{current.collectivite_id}", facts.content, extension="pdf")
         with removed_on_error(name):
-            position = (current.annexes.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+            position = (
+                current.annexes.order_by("-position").values_list("position", flat=True).first()
+                or 0
+            ) + 1
             annex = Annex(
-                act=current, title=(title or filename)[:255], original_name=filename[:255],
-                sha256=facts.sha256, size=facts.size, page_count=facts.page_count,
-                position=position, transmitted=transmitted, piece_type=piece_type,
+                act=current,
+                title=(title or filename)[:255],
+                original_name=filename[:255],
+                sha256=facts.sha256,
+                size=facts.size,
+                page_count=facts.page_count,
+                position=position,
+                transmitted=transmitted,
+                piece_type=piece_type,
                 uploaded_by=actor,
             )
             annex.file.name = name
             annex.save()
             record_event(
-                current, "act.annex.added", actor=actor,
+                current,
+                "act.annex.added",
+                actor=actor,
                 data={
-                    "annex": annex.pk, "title": annex.title, "sha256": facts.sha256,
-                    "pages": facts.page_count, "size": facts.size,
+                    "annex": annex.pk,
+                    "title": annex.title,
+                    "sha256": facts.sha256,
+                    "pages": facts.page_count,
+                    "size": facts.size,
                 },
             )
     return annex
@@ -225,11 +274,15 @@ def remove_annex(*, annex: Annex, actor: User) -> None:
             require_role(actor, current.collectivite, Role.CLERK, Role.ADMIN)
         if current.status not in EDITABLE_STATUSES:
             raise StateConflict(
-                _("Annexes can only be removed while the project is a draft or returned to its drafter.")
+                _(
+                    "Annexes can only be removed while the project is a draft or returned to its drafter."
+                )
             )
         name = annex.file.name
         record_event(
-            current, "act.annex.removed", actor=actor,
+            current,
+            "act.annex.removed",
+            actor=actor,
             data={"annex": annex.pk, "title": annex.title, "sha256": annex.sha256},
         )
         annex.delete()
@@ -284,22 +337,35 @@ def set_numbering_scheme(
         raise InvalidData(_("Unknown act type: %(type)s.") % {"type": act_type}, field="act_type")
     with transaction.atomic():
         scheme, _created = NumberingScheme.objects.update_or_create(
-            collectivite=collectivite, act_type=act_type,
-            defaults={"pattern": pattern, "counter_name": counter_name, "yearly_reset": yearly_reset},
+            collectivite=collectivite,
+            act_type=act_type,
+            defaults={
+                "pattern": pattern,
+                "counter_name": counter_name,
+                "yearly_reset": yearly_reset,
+            },
         )
         full_clean(scheme)
         record_event(
-            collectivite, "collectivite.numbering.set", actor=actor,
-            data={"type": str(act_type), "pattern": pattern, "counter": counter_name,
-                  "yearly_reset": yearly_reset},
+            collectivite,
+            "collectivite.numbering.set",
+            actor=actor,
+            data={
+                "type": str(act_type),
+                "pattern": pattern,
+                "counter": counter_name,
+                "yearly_reset": yearly_reset,
+            },
         )
     return scheme
 
 
 def _locked_counter(collectivite_id: int, name: str, year: int) -> Counter:
-    counter = Counter.objects.select_for_update().filter(
-        collectivite_id=collectivite_id, name=name, year=year
-    ).first()
+    counter = (
+        Counter.objects.select_for_update()
+        .filter(collectivite_id=collectivite_id, name=name, year=year)
+        .first()
+    )
     if counter is not None:
         return counter
     try:
@@ -356,7 +422,9 @@ def number_act(*, act: Act, actor: User, on: dt.date | None = None) -> Act:
         current.numbered_at = timezone.now()
         current.save(update_fields=["number", "number_year", "numbered_at", "updated_at"])
         record_event(
-            current, "act.numbered", actor=actor,
+            current,
+            "act.numbered",
+            actor=actor,
             data={"number": number, "counter": scheme.counter_name, "sequence": value},
         )
     return current

@@ -52,13 +52,19 @@ def import_classification(
             current.is_current = False
             current.save(update_fields=["is_current"])
         version = ClassificationVersion.objects.create(
-            collectivite=collectivite, version_date=parsed.version_date,
-            is_current=becomes_current, source_name=source_name[:255], source_sha256=digest,
+            collectivite=collectivite,
+            version_date=parsed.version_date,
+            is_current=becomes_current,
+            source_name=source_name[:255],
+            source_sha256=digest,
         )
         by_code: dict[str, Matiere] = {}
         for entry in parsed.matieres:  # parents always precede their children
             by_code[entry.code] = Matiere.objects.create(
-                version=version, code=entry.code, label=entry.label[:255], level=entry.level,
+                version=version,
+                code=entry.code,
+                label=entry.label[:255],
+                level=entry.level,
                 parent=by_code.get(entry.parent_code) if entry.parent_code else None,
             )
         PieceType.objects.bulk_create(
@@ -68,12 +74,16 @@ def import_classification(
             ]
         )
         record_event(
-            collectivite, "collectivite.classification.imported", actor=actor,
+            collectivite,
+            "collectivite.classification.imported",
+            actor=actor,
             data={
-                "version_date": parsed.version_date, "matieres": len(parsed.matieres),
-                "piece_types": len(parsed.piece_types), "current": becomes_current,
-                "sha256": digest, "source": source_name,
+                "version_date": parsed.version_date,
+                "matieres": len(parsed.matieres),
+                "piece_types": len(parsed.piece_types),
+                "current": becomes_current,
+                "sha256": digest,
+                "source": source_name,
             },
         )
     return version
-

@@ -10,16 +10,50 @@ from django.utils.translation import gettext as _
 
 from workflow.journal import record_event
 
-from ..enums import AssemblyKind, CollectiviteKind, MandateRole, Role
+from ..enums import ActType, AssemblyKind, CollectiviteKind, MandateRole, Role
 from ..exceptions import InvalidData, NotAllowed
-from ..models import Assembly, Collectivite, ElectedOfficial, Mandate, Membership, Service, User
+from ..models import (
+    Assembly,
+    Collectivite,
+    ElectedOfficial,
+    Mandate,
+    Membership,
+    NumberingScheme,
+    Service,
+    User,
+)
 from ..permissions import forget_roles, require_role, same_collectivite
 from ._common import apply_changes, full_clean, journal_value, locked
 
+#: Numbering every new collectivité starts with (administrators change them in the settings).
+DEFAULT_NUMBERING = {
+    ActType.DELIBERATION: ("DEL{YYYY}_{SEQ:4}", "deliberations"),
+    ActType.ARRETE: ("AR{YYYY}_{SEQ:4}", "arretes"),
+    ActType.DECISION: ("DEC{YYYY}_{SEQ:4}", "decisions"),
+    ActType.CONTRACT: ("CTR{YYYY}_{SEQ:4}", "contracts"),
+    ActType.OTHER: ("ACT{YYYY}_{SEQ:4}", "others"),
+}
+
 COLLECTIVITE_FIELDS = (
-    "name", "kind", "siren", "siret", "departement", "population", "address", "postal_code",
-    "city", "email", "website", "logo", "actes_arrondissement", "actes_nature", "prefecture_id",
-    "pes_id_coll", "pes_cod_col", "pes_cod_bud", "pes_id_post",
+    "name",
+    "kind",
+    "siren",
+    "siret",
+    "departement",
+    "population",
+    "address",
+    "postal_code",
+    "city",
+    "email",
+    "website",
+    "logo",
+    "actes_arrondissement",
+    "actes_nature",
+    "prefecture_id",
+    "pes_id_coll",
+    "pes_cod_col",
+    "pes_cod_bud",
+    "pes_id_post",
 )
 
 
@@ -35,7 +69,7 @@ def create_collectivite(
     is_training: bool = False,
     **fields: Any,
 ) -> Collectivite:
-    """Create a collectivité (platform staff only).
+    """Create a collectivité (platform staff only), with the default numbering patterns.
 
     Side effects: journal event ``collectivite.created``.
     """
@@ -43,14 +77,32 @@ def create_collectivite(
         raise NotAllowed(_("Only the platform administrators can create a collectivité."))
     with transaction.atomic():
         collectivite = Collectivite(
-            name=name, slug=slug, kind=kind, siren=siren, departement=departement,
-            population=population, is_training=is_training,
+            name=name,
+            slug=slug,
+            kind=kind,
+            siren=siren,
+            departement=departement,
+            population=population,
+            is_training=is_training,
         )
         apply_changes(collectivite, fields, COLLECTIVITE_FIELDS)
         full_clean(collectivite)
         collectivite.save()
+        NumberingScheme.objects.bulk_create(
+            [
+                NumberingScheme(
+                    collectivite=collectivite,
+                    act_type=act_type,
+                    pattern=pattern,
+                    counter_name=counter,
+                )
+                for act_type, (pattern, counter) in DEFAULT_NUMBERING.items()
+            ]
+        )
         record_event(
-            collectivite, "collectivite.created", actor=actor,
+            collectivite,
+            "collectivite.created",
+            actor=actor,
             data={"name": name, "siren": siren, "kind": str(kind)},
         )
     return collectivite
@@ -70,13 +122,19 @@ def update_collectivite(*, collectivite: Collectivite, actor: User, **changes: A
         full_clean(current)
         current.save(update_fields=changed)
         record_event(
-            current, "collectivite.updated", actor=actor,
-            data={name: journal_value(getattr(current, name)) for name in changed if name != "logo"},
+            current,
+            "collectivite.updated",
+            actor=actor,
+            data={
+                name: journal_value(getattr(current, name)) for name in changed if name != "logo"
+            },
         )
     return current
 
 
-def grant_role(*, collectivite: Collectivite, actor: User, user: User, role: Role | str) -> Membership:
+def grant_role(
+    *, collectivite: Collectivite, actor: User, user: User, role: Role | str
+) -> Membership:
     """Give ``user`` a role in ``collectivite``. Idempotent.
 
     Side effects: journal event ``collectivite.role.granted`` when the role is new.
@@ -90,7 +148,9 @@ def grant_role(*, collectivite: Collectivite, actor: User, user: User, role: Rol
         )
         if created:
             record_event(
-                collectivite, "collectivite.role.granted", actor=actor,
+                collectivite,
+                "collectivite.role.granted",
+                actor=actor,
                 data={"user": user.pk, "username": user.username, "role": str(role)},
             )
     forget_roles(user)
@@ -118,7 +178,9 @@ def revoke_role(*, collectivite: Collectivite, actor: User, user: User, role: Ro
             )
         membership.delete()
         record_event(
-            collectivite, "collectivite.role.revoked", actor=actor,
+            collectivite,
+            "collectivite.role.revoked",
+            actor=actor,
             data={"user": user.pk, "username": user.username, "role": str(role)},
         )
     forget_roles(user)
@@ -134,7 +196,9 @@ def create_service(
         full_clean(service)
         service.save()
         record_event(
-            collectivite, "collectivite.service.created", actor=actor,
+            collectivite,
+            "collectivite.service.created",
+            actor=actor,
             data={"service": service.pk, "name": name},
         )
     return service
@@ -157,7 +221,9 @@ def create_assembly(
         full_clean(assembly)
         assembly.save()
         record_event(
-            collectivite, "collectivite.assembly.created", actor=actor,
+            collectivite,
+            "collectivite.assembly.created",
+            actor=actor,
             data={"assembly": assembly.pk, "name": name, "kind": str(kind)},
         )
     return assembly
@@ -177,13 +243,19 @@ def create_elected_official(
     require_role(actor, collectivite, Role.ADMIN)
     with transaction.atomic():
         official = ElectedOfficial(
-            collectivite=collectivite, civility=civility, first_name=first_name,
-            last_name=last_name, email=email, user=user,
+            collectivite=collectivite,
+            civility=civility,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            user=user,
         )
         full_clean(official)
         official.save()
         record_event(
-            collectivite, "collectivite.official.created", actor=actor,
+            collectivite,
+            "collectivite.official.created",
+            actor=actor,
             data={"official": official.pk, "name": official.full_name},
         )
     return official
@@ -203,8 +275,13 @@ def update_elected_official(
             full_clean(current)
             current.save(update_fields=changed)
             record_event(
-                current.collectivite, "collectivite.official.updated", actor=actor,
-                data={"official": current.pk, **{f: journal_value(getattr(current, f)) for f in changed}},
+                current.collectivite,
+                "collectivite.official.updated",
+                actor=actor,
+                data={
+                    "official": current.pk,
+                    **{f: journal_value(getattr(current, f)) for f in changed},
+                },
             )
     return current
 
@@ -231,8 +308,14 @@ def create_mandate(
     same_collectivite(collectivite, assembly)
     with transaction.atomic():
         mandate = Mandate(
-            official=official, assembly=assembly, role=role, start_date=start_date,
-            end_date=end_date, quality=quality, political_group=political_group, rank=rank,
+            official=official,
+            assembly=assembly,
+            role=role,
+            start_date=start_date,
+            end_date=end_date,
+            quality=quality,
+            political_group=political_group,
+            rank=rank,
         )
         full_clean(mandate)
         overlapping = Mandate.objects.filter(official=official, assembly=assembly).exclude(
@@ -247,10 +330,16 @@ def create_mandate(
             )
         mandate.save()
         record_event(
-            collectivite, "collectivite.mandate.created", actor=actor,
+            collectivite,
+            "collectivite.mandate.created",
+            actor=actor,
             data={
-                "mandate": mandate.pk, "official": official.pk, "assembly": assembly.pk,
-                "role": str(role), "start": start_date, "end": end_date,
+                "mandate": mandate.pk,
+                "official": official.pk,
+                "assembly": assembly.pk,
+                "role": str(role),
+                "start": start_date,
+                "end": end_date,
             },
         )
     return mandate
@@ -267,7 +356,9 @@ def end_mandate(*, mandate: Mandate, actor: User, end_date: dt.date) -> Mandate:
         current.end_date = end_date
         current.save(update_fields=["end_date"])
         record_event(
-            collectivite, "collectivite.mandate.ended", actor=actor,
+            collectivite,
+            "collectivite.mandate.ended",
+            actor=actor,
             data={"mandate": current.pk, "end": end_date},
         )
     return current

@@ -49,10 +49,14 @@ from .acts import number_act
 SEANCE_FIELDS = ("date", "place", "president", "secretary", "urgency")
 _PROXY_MESSAGES = {
     "self": gettext_lazy("A member cannot give a proxy to themselves."),
-    "holder_has_proxy": gettext_lazy("%(holder)s already holds a proxy: a member may hold only one."),
+    "holder_has_proxy": gettext_lazy(
+        "%(holder)s already holds a proxy: a member may hold only one."
+    ),
     "holder_is_giver": gettext_lazy("%(holder)s gave a proxy and cannot receive one."),
     "holder_not_set": gettext_lazy("Choose who holds the proxy of %(giver)s."),
-    "holder_without_proxy": gettext_lazy("%(giver)s did not give a proxy: remove the proxy holder."),
+    "holder_without_proxy": gettext_lazy(
+        "%(giver)s did not give a proxy: remove the proxy holder."
+    ),
 }
 
 
@@ -68,12 +72,16 @@ def _clerk(actor: User, collectivite: Collectivite) -> None:
 
 
 def _check_officers(seance: Seance) -> None:
-    office = set(members_in_office(seance.assembly, seance_day(seance)).values_list("pk", flat=True))
+    office = set(
+        members_in_office(seance.assembly, seance_day(seance)).values_list("pk", flat=True)
+    )
     for field, label in (("president", _("president")), ("secretary", _("sitting secretary"))):
         mandate = getattr(seance, field)
         if mandate is not None and mandate.pk not in office:
             raise InvalidData(
-                _("The %(role)s must be a member in office of %(assembly)s on the day of the séance.")
+                _(
+                    "The %(role)s must be a member in office of %(assembly)s on the day of the séance."
+                )
                 % {"role": label, "assembly": seance.assembly.name},
                 field=field,
             )
@@ -94,15 +102,23 @@ def create_seance(
     _clerk(actor, collectivite)
     same_collectivite(collectivite, assembly, president, secretary)
     seance = Seance(
-        collectivite=collectivite, assembly=assembly, date=date, place=place,
-        president=president, secretary=secretary, urgency=urgency, created_by=actor,
+        collectivite=collectivite,
+        assembly=assembly,
+        date=date,
+        place=place,
+        president=president,
+        secretary=secretary,
+        urgency=urgency,
+        created_by=actor,
     )
     full_clean(seance, exclude=["created_by"])
     _check_officers(seance)
     with transaction.atomic():
         seance.save()
         record_event(
-            seance, "seance.created", actor=actor,
+            seance,
+            "seance.created",
+            actor=actor,
             data={"assembly": assembly.pk, "date": date, "place": place, "urgency": urgency},
         )
     return seance
@@ -131,7 +147,9 @@ def update_seance(*, seance: Seance, actor: User, revision: int, **changes: Any)
         current.revision += 1
         current.save(update_fields=[*changed, "revision"])
         record_event(
-            current, "seance.updated", actor=actor,
+            current,
+            "seance.updated",
+            actor=actor,
             data={name: journal_value(getattr(current, name)) for name in changed},
         )
     return current
@@ -149,16 +167,17 @@ def _current_attendance(seance: Seance, before_position: int | None = None) -> l
         rows = latest.attendance.all()
     else:
         rows = seance.roll_call.all()
-    return [
-        Presence(r.mandate_id, AttendanceStatus(r.status), r.proxy_holder_id) for r in rows
-    ]
+    return [Presence(r.mandate_id, AttendanceStatus(r.status), r.proxy_holder_id) for r in rows]
 
 
 def _create_item_attendance(item: AgendaItem, presences: Iterable[Presence]) -> None:
     ItemAttendance.objects.bulk_create(
         [
             ItemAttendance(
-                item=item, mandate_id=p.mandate_id, status=p.status, proxy_holder_id=p.proxy_holder_id
+                item=item,
+                mandate_id=p.mandate_id,
+                status=p.status,
+                proxy_holder_id=p.proxy_holder_id,
             )
             for p in presences
         ]
@@ -199,7 +218,9 @@ def add_to_agenda(
                 item.position += 1
                 item.save(update_fields=["position"])
         item = AgendaItem.objects.create(
-            seance=current, act=act, position=position,
+            seance=current,
+            act=act,
+            position=position,
             added_late=current.status in (SeanceStatus.CONVENED, SeanceStatus.OPEN),
         )
         if current.status == SeanceStatus.OPEN:
@@ -207,7 +228,9 @@ def add_to_agenda(
         act.assembly_id = current.assembly_id
         act.save(update_fields=["status", "assembly", "updated_at"])
         record_event(
-            current, "seance.item.added", actor=actor,
+            current,
+            "seance.item.added",
+            actor=actor,
             data={"item": item.pk, "act": act.pk, "position": position, "late": item.added_late},
         )
         record_event(act, "act.scheduled", actor=actor, data={"seance": current.pk})
@@ -249,10 +272,13 @@ def remove_from_agenda(*, item: AgendaItem, actor: User, reason: str = "") -> Ag
         item = locked(AgendaItem, item.pk)
         act = locked(Act, item.act_id)
         if item.status != AgendaItemStatus.PLANNED:
-            raise StateConflict(_("Only an item that is still planned can be taken off the agenda."))
+            raise StateConflict(
+                _("Only an item that is still planned can be taken off the agenda.")
+            )
         if seance.status in (SeanceStatus.CONVENED, SeanceStatus.OPEN) and not reason.strip():
             raise InvalidData(
-                _("The séance is convened: give the reason for withdrawing the item."), field="reason"
+                _("The séance is convened: give the reason for withdrawing the item."),
+                field="reason",
             )
         ActFlow(act).run("unschedule")
         act.save(update_fields=["status", "updated_at"])
@@ -267,10 +293,15 @@ def remove_from_agenda(*, item: AgendaItem, actor: User, reason: str = "") -> Ag
             item.status = AgendaItemStatus.WITHDRAWN
             item.save(update_fields=["status"])
             record_event(
-                seance, "seance.item.withdrawn", actor=actor, data={"item": item.pk, "reason": reason}
+                seance,
+                "seance.item.withdrawn",
+                actor=actor,
+                data={"item": item.pk, "reason": reason},
             )
             result = item
-        record_event(act, "act.unscheduled", actor=actor, data={"seance": seance.pk, "reason": reason})
+        record_event(
+            act, "act.unscheduled", actor=actor, data={"seance": seance.pk, "reason": reason}
+        )
     return result
 
 
@@ -296,18 +327,24 @@ def postpone_item(
             if to_seance.pk == seance.pk or to_seance.date <= seance.date:
                 raise InvalidData(_("Postpone to a later séance."), field="to_seance")
             if to_seance.assembly_id != seance.assembly_id:
-                raise InvalidData(_("Postpone to a séance of the same assembly."), field="to_seance")
+                raise InvalidData(
+                    _("Postpone to a séance of the same assembly."), field="to_seance"
+                )
         ActFlow(act).run("postpone")
         act.save(update_fields=["status", "updated_at"])
         item.status = AgendaItemStatus.POSTPONED
         item.postponed_to = to_seance
         item.save(update_fields=["status", "postponed_to"])
         record_event(
-            seance, "seance.item.postponed", actor=actor,
+            seance,
+            "seance.item.postponed",
+            actor=actor,
             data={"item": item.pk, "to": to_seance.pk if to_seance else None, "reason": reason},
         )
         record_event(
-            act, "act.postponed", actor=actor,
+            act,
+            "act.postponed",
+            actor=actor,
             data={"seance": seance.pk, "to": to_seance.pk if to_seance else None, "reason": reason},
         )
         if to_seance is not None:
@@ -336,9 +373,15 @@ def convene(*, seance: Seance, actor: User, convocation_date: dt.date | None = N
         current.save(update_fields=["status", "convocation_date"])
         check = convocation_check(current)
         record_event(
-            current, "seance.convened", actor=actor,
-            data={"convocation_date": sent, "clear_days": check.clear_days,
-                  "required": check.required, "delay_respected": check.ok},
+            current,
+            "seance.convened",
+            actor=actor,
+            data={
+                "convocation_date": sent,
+                "clear_days": check.clear_days,
+                "required": check.required,
+                "delay_respected": check.ok,
+            },
         )
     return current
 
@@ -353,13 +396,20 @@ def open_seance(*, seance: Seance, actor: User) -> Seance:
     with transaction.atomic():
         current = locked(Seance, seance.pk)
         if current.president_id is None:
-            raise InvalidData(_("Choose the president of the séance before opening it."), field="president")
+            raise InvalidData(
+                _("Choose the president of the séance before opening it."), field="president"
+            )
         SeanceFlow(current).run("open")
-        office = list(members_in_office(current.assembly, seance_day(current)).values_list("pk", flat=True))
+        office = list(
+            members_in_office(current.assembly, seance_day(current)).values_list("pk", flat=True)
+        )
         known = set(current.roll_call.values_list("mandate_id", flat=True))
         RollCall.objects.bulk_create(
-            [RollCall(seance=current, mandate_id=m, status=AttendanceStatus.ABSENT)
-             for m in office if m not in known]
+            [
+                RollCall(seance=current, mandate_id=m, status=AttendanceStatus.ABSENT)
+                for m in office
+                if m not in known
+            ]
         )
         presences = _current_attendance(current, before_position=0)
         for item in current.items.filter(status=AgendaItemStatus.PLANNED):
@@ -385,7 +435,10 @@ def _validate_presences(seance: Seance, presences: list[Presence]) -> None:
         holder = office.get(holder_id) if holder_id else None
         raise InvalidData(
             str(_PROXY_MESSAGES[code])
-            % {"giver": giver.official.full_name, "holder": holder.official.full_name if holder else ""}
+            % {
+                "giver": giver.official.full_name,
+                "holder": holder.official.full_name if holder else "",
+            }
         )
 
 
@@ -394,7 +447,9 @@ def _merge(presences: Iterable[Presence], updates: Mapping[int, AttendanceEntry]
     for mandate_id, entry in updates.items():
         previous = merged.get(mandate_id)
         merged[mandate_id] = Presence(
-            mandate_id, AttendanceStatus(entry.status), entry.proxy_holder_id,
+            mandate_id,
+            AttendanceStatus(entry.status),
+            entry.proxy_holder_id,
             previous.interested if previous else False,
         )
     return list(merged.values())
@@ -414,7 +469,9 @@ def _apply_to_items(items: Iterable[AgendaItem], updates: Mapping[int, Attendanc
             row = rows.get(mandate_id)
             if row is None:
                 ItemAttendance.objects.create(
-                    item=item, mandate_id=mandate_id, status=entry.status,
+                    item=item,
+                    mandate_id=mandate_id,
+                    status=entry.status,
                     proxy_holder_id=entry.proxy_holder_id,
                 )
             elif (row.status, row.proxy_holder_id) != (entry.status, entry.proxy_holder_id):
@@ -438,13 +495,18 @@ def record_roll_call(*, seance: Seance, actor: User, entries: Iterable[Attendanc
         if current.status == SeanceStatus.CLOSED:
             raise StateConflict(_("The séance is closed: attendance can no longer change."))
         rows = {r.mandate_id: r for r in current.roll_call.all()}
-        existing = [Presence(r.mandate_id, AttendanceStatus(r.status), r.proxy_holder_id) for r in rows.values()]
+        existing = [
+            Presence(r.mandate_id, AttendanceStatus(r.status), r.proxy_holder_id)
+            for r in rows.values()
+        ]
         _validate_presences(current, _merge(existing, updates))
         for mandate_id, entry in updates.items():
             row = rows.get(mandate_id)
             if row is None:
                 RollCall.objects.create(
-                    seance=current, mandate_id=mandate_id, status=entry.status,
+                    seance=current,
+                    mandate_id=mandate_id,
+                    status=entry.status,
                     proxy_holder_id=entry.proxy_holder_id,
                 )
             elif (row.status, row.proxy_holder_id) != (entry.status, entry.proxy_holder_id):
@@ -457,9 +519,13 @@ def record_roll_call(*, seance: Seance, actor: User, entries: Iterable[Attendanc
                 updates,
             )
         record_event(
-            current, "seance.attendance.recorded", actor=actor,
+            current,
+            "seance.attendance.recorded",
+            actor=actor,
             data={
-                "entries": [[e.mandate_id, str(e.status), e.proxy_holder_id] for e in updates.values()],
+                "entries": [
+                    [e.mandate_id, str(e.status), e.proxy_holder_id] for e in updates.values()
+                ],
                 "items_updated": items,
             },
         )
@@ -485,17 +551,28 @@ def record_movement(
             raise StateConflict(_("Arrivals and departures are recorded while the séance is open."))
         item = AgendaItem.objects.get(pk=item.pk)
         if item.status != AgendaItemStatus.PLANNED:
-            raise StateConflict(_("This item is already voted: record the movement on a later item."))
-        entry = AttendanceEntry(mandate.pk, AttendanceStatus(status), proxy_holder.pk if proxy_holder else None)
+            raise StateConflict(
+                _("This item is already voted: record the movement on a later item.")
+            )
+        entry = AttendanceEntry(
+            mandate.pk, AttendanceStatus(status), proxy_holder.pk if proxy_holder else None
+        )
         _apply_to_items(
             seance.items.filter(status=AgendaItemStatus.PLANNED, position__gte=item.position)
-            .select_related("seance").order_by("position"),
+            .select_related("seance")
+            .order_by("position"),
             {mandate.pk: entry},
         )
         record_event(
-            seance, "seance.attendance.moved", actor=actor,
-            data={"from_item": item.pk, "mandate": mandate.pk, "status": str(status),
-                  "proxy_holder": entry.proxy_holder_id},
+            seance,
+            "seance.attendance.moved",
+            actor=actor,
+            data={
+                "from_item": item.pk,
+                "mandate": mandate.pk,
+                "status": str(status),
+                "proxy_holder": entry.proxy_holder_id,
+            },
         )
     return item
 
@@ -521,8 +598,10 @@ def declare_interest(
         row.interested = interested
         row.save(update_fields=["interested"])
         record_event(
-            seance, "seance.interest.declared" if interested else "seance.interest.withdrawn",
-            actor=actor, data={"item": item.pk, "mandate": mandate.pk},
+            seance,
+            "seance.interest.declared" if interested else "seance.interest.withdrawn",
+            actor=actor,
+            data={"item": item.pk, "mandate": mandate.pk},
         )
     return row
 
@@ -598,11 +677,20 @@ def record_vote(
                     "office, %(needed)d needed (proxies do not count). Wait for arrivals, or "
                     "postpone the item: a new convocation without quorum condition is then possible."
                 )
-                % {"present": count.present, "in_office": count.in_office, "needed": count.quorum_needed}
+                % {
+                    "present": count.present,
+                    "in_office": count.in_office,
+                    "needed": count.quorum_needed,
+                }
             )
         vote = Vote(
-            item=item, mode=mode, secret=secret, members_in_office=count.in_office,
-            present=count.present, represented=count.represented, recorded_by=actor,
+            item=item,
+            mode=mode,
+            secret=secret,
+            members_in_office=count.in_office,
+            present=count.present,
+            represented=count.represented,
+            recorded_by=actor,
             recorded_at=timezone.now(),
         )
         ballots: dict[int, tuple[BallotChoice, int]] = {}
@@ -610,20 +698,31 @@ def record_vote(
             vote.result = VoteResult.NOTED
         elif mode == VoteMode.RESULT:
             if result not in (VoteResult.ADOPTED, VoteResult.REJECTED):
-                raise InvalidData(_("Say whether the project was adopted or rejected."), field="result")
+                raise InvalidData(
+                    _("Say whether the project was adopted or rejected."), field="result"
+                )
             vote.result = VoteResult(result)
         else:
             if mode == VoteMode.DETAIL:
                 if secret:
-                    raise InvalidData(_("A secret ballot cannot be recorded member by member."), field="secret")
-                ballots = _counts_from_details(count.voter_ids, count.proxies, choices or {}, default_choice)
+                    raise InvalidData(
+                        _("A secret ballot cannot be recorded member by member."), field="secret"
+                    )
+                ballots = _counts_from_details(
+                    count.voter_ids, count.proxies, choices or {}, default_choice
+                )
                 t = tally(choice for choice, _by in ballots.values())
                 president = ballots.get(seance.president_id) if seance.president_id else None
                 president_vote = president[0] if president else None
             else:
                 t = _tally_from_counts(counts or {}, len(count.voter_ids))
                 president_vote = BallotChoice(president_choice) if president_choice else None
-                if t.for_count == t.against_count and t.votes_cast and not secret and president_vote is None:
+                if (
+                    t.for_count == t.against_count
+                    and t.votes_cast
+                    and not secret
+                    and president_vote is None
+                ):
                     raise InvalidData(
                         _("The vote is tied: say how the president voted (his vote prevails)."),
                         field="president_choice",
@@ -635,7 +734,10 @@ def record_vote(
             vote.abstention_count, vote.not_voting_count = t.abstention_count, t.not_voting_count
         vote.save()
         Ballot.objects.bulk_create(
-            [Ballot(vote=vote, mandate_id=m, cast_by_id=by, choice=c) for m, (c, by) in ballots.items()]
+            [
+                Ballot(vote=vote, mandate_id=m, cast_by_id=by, choice=c)
+                for m, (c, by) in ballots.items()
+            ]
         )
         item.status = AgendaItemStatus.VOTED
         item.save(update_fields=["status"])
@@ -643,10 +745,17 @@ def record_vote(
         act.decision_date = day
         act.save(update_fields=["status", "decision_date", "updated_at"])
         summary = {
-            "item": item.pk, "mode": str(mode), "secret": secret, "result": str(vote.result),
-            "in_office": vote.members_in_office, "present": vote.present,
-            "represented": vote.represented, "for": vote.for_count, "against": vote.against_count,
-            "abstention": vote.abstention_count, "not_voting": vote.not_voting_count,
+            "item": item.pk,
+            "mode": str(mode),
+            "secret": secret,
+            "result": str(vote.result),
+            "in_office": vote.members_in_office,
+            "present": vote.present,
+            "represented": vote.represented,
+            "for": vote.for_count,
+            "against": vote.against_count,
+            "abstention": vote.abstention_count,
+            "not_voting": vote.not_voting_count,
             "casting_vote": vote.president_casting_vote,
         }
         record_event(seance, "seance.item.voted", actor=actor, data=summary)
@@ -657,7 +766,9 @@ def record_vote(
 
 def _tally_from_counts(counts: Mapping[str, int], voters: int) -> Tally:
     try:
-        values = {key: int(counts.get(key, 0)) for key in ("for", "against", "abstention", "not_voting")}
+        values = {
+            key: int(counts.get(key, 0)) for key in ("for", "against", "abstention", "not_voting")
+        }
     except (TypeError, ValueError) as exc:
         raise InvalidData(_("Vote counts must be whole numbers.")) from exc
     if any(v < 0 for v in values.values()):
@@ -692,13 +803,20 @@ def cancel_vote(*, item: AgendaItem, actor: User, reason: str) -> AgendaItem:
             raise StateConflict(_("This item has not been voted."))
         act = locked(Act, item.act_id)
         if act.status not in (ActStatus.ADOPTED, ActStatus.REJECTED):
-            raise StateConflict(_("The act has already been signed: its vote can no longer change."))
+            raise StateConflict(
+                _("The act has already been signed: its vote can no longer change.")
+            )
         ActFlow(act).run("reopen_vote")
         act.save(update_fields=["status", "updated_at"])
         Vote.objects.filter(item=item).delete()
         item.status = AgendaItemStatus.PLANNED
         item.save(update_fields=["status"])
-        record_event(seance, "seance.item.vote_cancelled", actor=actor, data={"item": item.pk, "reason": reason})
+        record_event(
+            seance,
+            "seance.item.vote_cancelled",
+            actor=actor,
+            data={"item": item.pk, "reason": reason},
+        )
         record_event(act, "act.vote_cancelled", actor=actor, data={"reason": reason})
     return item
 
@@ -714,7 +832,8 @@ def close_seance(*, seance: Seance, actor: User) -> Seance:
         pending = current.items.filter(status=AgendaItemStatus.PLANNED).count()
         if pending:
             raise StateConflict(
-                _("%(count)d item(s) are neither voted, postponed nor withdrawn.") % {"count": pending}
+                _("%(count)d item(s) are neither voted, postponed nor withdrawn.")
+                % {"count": pending}
             )
         SeanceFlow(current).run("close")
         current.closed_at = timezone.now()
