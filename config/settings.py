@@ -138,9 +138,14 @@ TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
 
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("DELIBRE_STATIC_ROOT", str(DATA_DIR / "static")) or "")
+# In development the files are served from the app folders; collectstatic fills STATIC_ROOT.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env("DELIBRE_MEDIA_ROOT", str(DATA_DIR / "media")) or "")
 MEDIA_URL = "/media-not-served/"  # private files are only served through permission-checked views
 STORAGES = {
@@ -181,6 +186,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ActStatusEnum": "deliberations.enums.ActStatus",
+        "SeanceStatusEnum": "deliberations.enums.SeanceStatus",
+        "AgendaItemStatusEnum": "deliberations.enums.AgendaItemStatus",
+        "AttendanceStatusEnum": "deliberations.enums.AttendanceStatus",
+        "CollectiviteKindEnum": "deliberations.enums.CollectiviteKind",
+        "AssemblyKindEnum": "deliberations.enums.AssemblyKind",
+        "BallotChoiceEnum": "deliberations.enums.BallotChoice",
+    },
 }
 
 # Background work (DESIGN.md decision 10).

@@ -9,12 +9,20 @@ from django.http import HttpRequest
 def delibre(request: HttpRequest) -> dict[str, Any]:
     collectivite = getattr(request, "collectivite", None)
     roles: frozenset[str] = frozenset()
+    mine: list[tuple[int, str]] = []
     if collectivite is not None:
-        from deliberations.permissions import roles_in
+        from deliberations.models import Collectivite
+        from deliberations.permissions import collectivite_ids_for, roles_in
 
         roles = roles_in(request.user, collectivite.pk)
+        mine = list(
+            Collectivite.objects.filter(pk__in=collectivite_ids_for(request.user))
+            .order_by("name")
+            .values_list("pk", "name")
+        )
     return {
         "current_collectivite": collectivite,
         "current_roles": roles,
+        "my_collectivites": mine,
         "delibre_environment": settings.ENVIRONMENT,
     }

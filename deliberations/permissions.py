@@ -18,6 +18,7 @@ from .models import Collectivite, Membership
 log = logging.getLogger("delibre.security")
 
 _CACHE_ATTR = "_delibre_roles"
+_IDS_ATTR = "_delibre_collectivite_ids"
 
 
 def roles_in(user: Any, collectivite_id: int | None) -> frozenset[str]:
@@ -35,6 +36,7 @@ def roles_in(user: Any, collectivite_id: int | None) -> frozenset[str]:
 
 def forget_roles(user: Any) -> None:
     user.__dict__.pop(_CACHE_ATTR, None)
+    user.__dict__.pop(_IDS_ATTR, None)
 
 
 def has_role(user: Any, collectivite: Collectivite | int | None, *roles: Role) -> bool:
@@ -71,11 +73,17 @@ def collectivite_ids_for(user: Any) -> list[int]:
     """Collectivités whose data ``user`` may see."""
     if not getattr(user, "is_authenticated", False):
         return []
-    if user.is_superuser:
-        return list(Collectivite.objects.values_list("pk", flat=True))
-    return list(
-        Membership.objects.filter(user=user).values_list("collectivite_id", flat=True).distinct()
-    )
+    if _IDS_ATTR not in user.__dict__:
+        if user.is_superuser:
+            ids = Collectivite.objects.values_list("pk", flat=True)
+        else:
+            ids = (
+                Membership.objects.filter(user=user)
+                .values_list("collectivite_id", flat=True)
+                .distinct()
+            )
+        user.__dict__[_IDS_ATTR] = sorted(ids)
+    return list(user.__dict__[_IDS_ATTR])
 
 
 def same_collectivite(collectivite: Collectivite, *objects: Any) -> None:

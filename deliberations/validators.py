@@ -26,6 +26,11 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def luhn_complete(body: str) -> str:
+    """Append the check digit that makes ``body`` pass the Luhn test (demo and test data)."""
+    return next(body + d for d in "0123456789" if luhn_ok(body + d))
+
+
 def validate_siren(value: str) -> None:
     if not re.fullmatch(r"\d{9}", value or ""):
         raise ValidationError(_("A SIREN number has exactly 9 digits."), code="siren_format")

@@ -28,21 +28,9 @@ from deliberations.models import (
     Seance,
     User,
 )
+from deliberations.validators import luhn_complete
 
 _siren_counter = itertools.count(10000000)
-
-
-def luhn_complete(body: str) -> str:
-    """Append the check digit that makes ``body`` pass the Luhn test."""
-    for digit in "0123456789":
-        candidate = body + digit
-        total = 0
-        for index, char in enumerate(reversed(candidate)):
-            value = int(char) * (2 if index % 2 else 1)
-            total += value - 9 if value > 9 else value
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError("unreachable")
 
 
 def next_siren() -> str:

@@ -1,0 +1,30 @@
+"""Load the demo commune (idempotent) and print the demo logins."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from deliberations.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load a fictional commune with its council, users for every role and séances."
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError(
+                "The demo data is never loaded in production (DELIBRE_ENV=production)."
+            )
+        demo, created = load_demo()
+        if created:
+            self.stdout.write(self.style.SUCCESS(f"Demo commune loaded: {demo.collectivite.name}."))
+        else:
+            self.stdout.write("Demo commune already loaded: nothing changed.")
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
+        for username, first, last, roles, _official in DEMO_USERS:
+            self.stdout.write(
+                f"  {username:<12} {first} {last:<10} {', '.join(str(r.label) for r in roles)}"
+            )
+        self.stdout.write(f"  {'plateforme':<12} platform staff (Django admin at /admin/)")

@@ -1,0 +1,231 @@
+"""The scenario: a whole séance played on fresh demo data through the services the UI uses.
+
+``manage.py scenario --out DIR`` writes what it produced and a ``summary.json`` listing every act
+(number, status) and every file with its SHA-256. Later capabilities add their phases (signed
+PDFs in acts/, séance documents in sittings/, ACTES archives in actes/, PES flows in pes/, open
+data in opendata/) by extending :class:`Scenario`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.simplepdf import text_pdf
+from workflow.journal import export_jsonl
+from workflow.models import AuditEvent
+
+from . import services
+from .demo import PROJECTS, Demo, build_collectivite, draft
+from .enums import AttendanceStatus, BallotChoice, VoteMode, VoteResult
+from .models import Act, Collectivite, Seance
+
+
+@dataclass
+class Scenario:
+    out: Path
+    demo: Demo | None = None
+    seance: Seance | None = None
+    next_seance: Seance | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+
+    def write(self, relative: str, content: bytes) -> Path:
+        path = self.out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        self.files.append(
+            {"path": relative, "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}
+        )
+        return path
+
+    def step(self, text: str) -> None:
+        self.steps.append(text)
+
+
+def _fresh_demo() -> Demo:
+    serial = Collectivite.objects.count() + 1
+    return build_collectivite(
+        slug=f"scenario-{serial}",
+        name=f"Commune de Saint-Exemple (scénario {serial})",
+        siren_body=f"2{serial:07d}",
+        usernames_suffix=f"-s{serial}",
+    )
+
+
+def play_seance(sc: Scenario) -> None:
+    """Draft, validate, schedule, convene, hold and close a séance with every kind of vote."""
+    demo = sc.demo = _fresh_demo()
+    clerk, validator = demo.users["redacteur"], demo.users["valideur"]
+    for index, spec in enumerate(PROJECTS):
+        draft(demo, spec, key=f"p{index}")
+    sc.step(f"{len(PROJECTS)} projects drafted by {clerk.username}")
+    annex = text_pdf(
+        [
+            [
+                "Tableau des subventions aux associations 2026",
+                "",
+                "Comité des fêtes : 6 500 €",
+                "Association sportive de Saint-Exemple : 12 000 €",
+                "Harmonie municipale : 4 000 €",
+                "Total : 48 500 €",
+            ]
+        ],
+        title="Annexe - subventions 2026",
+    )
+    services.add_annex(
+        act=demo.acts["p0"],
+        actor=clerk,
+        stream=io.BytesIO(annex),
+        filename="subventions-2026.pdf",
+        title="Tableau des subventions 2026",
+    )
+    for key in demo.acts:
+        services.validate_project(act=demo.acts[key], actor=validator)
+    sc.step("projects validated")
+
+    when = timezone.now().replace(hour=18, minute=30, second=0, microsecond=0) + dt.timedelta(
+        days=9
+    )
+    seance = sc.seance = services.create_seance(
+        collectivite=demo.collectivite,
+        actor=clerk,
+        assembly=demo.council,
+        date=when,
+        place="Salle du conseil municipal, Hôtel de ville",
+        president=demo.mandates[0],
+        secretary=demo.mandates[5],
+    )
+    items = [
+        services.add_to_agenda(seance=seance, actor=clerk, act=demo.acts[f"p{i}"])
+        for i in range(len(PROJECTS))
+    ]
+    services.convene(seance=seance, actor=clerk, convocation_date=timezone.localdate())
+    m = demo.mandates
+    entries = [services.AttendanceEntry(x.pk, AttendanceStatus.PRESENT) for x in m[:20]]
+    entries += [
+        services.AttendanceEntry(m[20].pk, AttendanceStatus.REMOTE),
+        services.AttendanceEntry(m[21].pk, AttendanceStatus.PROXY, m[0].pk),
+        services.AttendanceEntry(m[22].pk, AttendanceStatus.PROXY, m[23].pk),
+        services.AttendanceEntry(m[23].pk, AttendanceStatus.PRESENT),
+        services.AttendanceEntry(m[24].pk, AttendanceStatus.EXCUSED),
+        services.AttendanceEntry(m[25].pk, AttendanceStatus.ABSENT),
+        services.AttendanceEntry(m[26].pk, AttendanceStatus.ABSENT),
+        services.AttendanceEntry(m[27].pk, AttendanceStatus.PROXY, m[1].pk),
+        services.AttendanceEntry(m[28].pk, AttendanceStatus.ABSENT),
+    ]
+    services.record_roll_call(seance=seance, actor=clerk, entries=entries)
+    services.open_seance(seance=seance, actor=clerk)
+    sc.step("séance convened and opened: 22 present, 3 proxies")
+
+    opposition = {x.pk: BallotChoice.AGAINST for x in (m[22], m[23])}
+    opposition[m[19].pk] = BallotChoice.ABSTENTION
+    services.record_vote(
+        item=items[0],
+        actor=clerk,
+        mode=VoteMode.DETAIL,
+        choices=opposition,
+        default_choice=BallotChoice.FOR,
+    )
+    services.declare_interest(item=items[1], actor=clerk, mandate=m[9])
+    services.record_movement(
+        item=items[1], actor=clerk, mandate=m[25], status=AttendanceStatus.PRESENT
+    )
+    services.record_vote(
+        item=items[1],
+        actor=clerk,
+        mode=VoteMode.TOTALS,
+        counts={"for": 23, "against": 2, "abstention": 0, "not_voting": 0},
+    )
+    services.record_movement(
+        item=items[2], actor=clerk, mandate=m[7], status=AttendanceStatus.PROXY, proxy_holder=m[8]
+    )
+    services.record_vote(
+        item=items[2],
+        actor=clerk,
+        mode=VoteMode.TOTALS,
+        secret=False,
+        counts={"for": 13, "against": 13, "abstention": 0, "not_voting": 0},
+        president_choice=BallotChoice.FOR,
+    )
+    services.record_vote(
+        item=items[3], actor=clerk, mode=VoteMode.RESULT, result=VoteResult.ADOPTED
+    )
+    sc.next_seance = services.create_seance(
+        collectivite=demo.collectivite,
+        actor=clerk,
+        assembly=demo.council,
+        date=when + dt.timedelta(days=35),
+        place="Salle du conseil municipal, Hôtel de ville",
+        president=m[0],
+        secretary=m[5],
+    )
+    services.postpone_item(
+        item=items[4],
+        actor=clerk,
+        to_seance=sc.next_seance,
+        reason="Avis du comité technique attendu",
+    )
+    services.close_seance(seance=seance, actor=clerk)
+    sc.step(
+        "4 items voted (per member, totals, tie decided by the president, result), 1 postponed; séance closed"
+    )
+
+
+def write_summary(sc: Scenario) -> dict[str, Any]:
+    demo = sc.demo
+    assert demo is not None
+    events = AuditEvent.objects.filter(collectivite=demo.collectivite).order_by("chain__key", "seq")
+    journal = "".join(export_jsonl(events)).encode("utf-8")
+    sc.write("journal.jsonl", journal)
+    acts = Act.objects.filter(collectivite=demo.collectivite).order_by("pk")
+    summary = {
+        "collectivite": {
+            "name": demo.collectivite.name,
+            "siren": demo.collectivite.siren,
+            "slug": demo.collectivite.slug,
+        },
+        "seance": {
+            "id": sc.seance.pk,
+            "date": sc.seance.date.isoformat(),
+            "status": sc.seance.status,
+        }
+        if sc.seance
+        else None,
+        "acts": [
+            {
+                "id": a.pk,
+                "number": a.number,
+                "status": a.status,
+                "objet": a.objet,
+                "decision_date": a.decision_date.isoformat() if a.decision_date else None,
+                "files": [
+                    f for f in sc.files if f["path"].startswith(f"acts/{a.number}") and a.number
+                ],
+            }
+            for a in acts
+        ],
+        "steps": sc.steps,
+        "journal_events": events.count(),
+        "files": sc.files,
+    }
+    content = json.dumps(summary, ensure_ascii=False, indent=2).encode("utf-8")
+    (sc.out / "summary.json").write_bytes(content)
+    return summary
+
+
+def run_scenario(out: Path) -> dict[str, Any]:
+    """Play the scenario in one transaction (all or nothing) and write its outputs to ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    sc = Scenario(out=out)
+    with transaction.atomic():
+        play_seance(sc)
+    return write_summary(sc)
