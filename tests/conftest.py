@@ -7,6 +7,7 @@ against PostgreSQL (DATABASE_URL) and are skipped, with that reason, on SQLite.
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 
 def pytest_collection_modifyitems(config, items):
@@ -24,6 +25,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
+    # Tests assert the English msgids exactly; French rendering is tested where it matters.
+    settings.LANGUAGE_CODE = "en"
+    translation.activate("en")
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CELERY_TASK_ALWAYS_EAGER = True
