@@ -1,0 +1,1 @@
+"""Open data: the SCDL « Délibérations » CSV and Délibre's richer JSON export (pure functions)."""
