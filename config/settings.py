@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -196,6 +197,16 @@ SPECTACULAR_SETTINGS = {
         "CollectiviteKindEnum": "deliberations.enums.CollectiviteKind",
         "AssemblyKindEnum": "deliberations.enums.AssemblyKind",
         "BallotChoiceEnum": "deliberations.enums.BallotChoice",
+        "VoteModeEnum": "deliberations.enums.VoteMode",
+        "ActTypeEnum": "deliberations.enums.ActType",
+        "CircuitPhaseEnum": "workflow.enums.CircuitPhase",
+        "StepKindEnum": "workflow.enums.StepKind",
+        "StepModeEnum": "workflow.enums.StepMode",
+        "RunStatusEnum": "workflow.enums.RunStatus",
+        "StepStatusEnum": "workflow.enums.StepStatus",
+        "DecisionActionEnum": "workflow.enums.DecisionAction",
+        "NotificationKindEnum": "workflow.enums.NotificationKind",
+        "NotificationModeEnum": "workflow.enums.NotificationMode",
     },
 }
 
@@ -203,6 +214,10 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND")
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+if CELERY_BROKER_URL is None:
+    # Eager tasks still take a producer from the pool (Celery checks the serializer): the
+    # in-memory transport needs no server and keeps kombu from falling back to amqp://localhost.
+    CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -210,6 +225,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic work (run `make beat` next to the workers): reminders of late steps and daily digests
+# in the morning, anchoring of the audit journal every hour (docs/adr/0001).
+CELERY_BEAT_SCHEDULE = {
+    "workflow-send-reminders": {
+        "task": "workflow.send_reminders",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "workflow-send-digests": {
+        "task": "workflow.send_digests",
+        "schedule": crontab(hour=7, minute=45),
+    },
+    "workflow-anchor-journal": {
+        "task": "workflow.anchor_journal",
+        "schedule": crontab(minute=5),
+    },
+}
 
 EMAIL_BACKEND = env("DELIBRE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("DELIBRE_EMAIL_HOST", "localhost")

@@ -10,9 +10,11 @@ def delibre(request: HttpRequest) -> dict[str, Any]:
     collectivite = getattr(request, "collectivite", None)
     roles: frozenset[str] = frozenset()
     mine: list[tuple[int, str]] = []
+    waiting = 0
     if collectivite is not None:
         from deliberations.models import Collectivite
         from deliberations.permissions import collectivite_ids_for, roles_in
+        from workflow.selectors import inbox_count
 
         roles = roles_in(request.user, collectivite.pk)
         mine = list(
@@ -20,9 +22,12 @@ def delibre(request: HttpRequest) -> dict[str, Any]:
             .order_by("name")
             .values_list("pk", "name")
         )
+        # One query: the folders waiting for the user in the current collectivité (menu badge).
+        waiting = inbox_count(request.user, collectivite_id=collectivite.pk)
     return {
         "current_collectivite": collectivite,
         "current_roles": roles,
         "my_collectivites": mine,
+        "inbox_count": waiting,
         "delibre_environment": settings.ENVIRONMENT,
     }

@@ -1,4 +1,5 @@
-"""Demo data: a fictional commune with its council, users for every role and a séance history.
+"""Demo data: a fictional commune with its council, users for every role, a séance history and
+its parapheur (desks, circuits, a delegation and folders in every state of a circuit).
 
 Everything goes through the services (so the journal tells the same story as in production).
 ``load_demo`` is idempotent: a second run finds the commune and changes nothing.
@@ -7,13 +8,19 @@ Everything goes through the services (so the journal tells the same story as in 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.text import slugify
+
+from workflow import services as workflow
+from workflow.enums import CircuitPhase, StepKind
 
 from . import services
 from .enums import (
@@ -360,6 +367,7 @@ class Demo:
     mandates: list[Mandate]
     acts: dict[str, Act] = field(default_factory=dict)
     seances: dict[str, Seance] = field(default_factory=dict)
+    circuits: dict[str, Any] = field(default_factory=dict)
 
 
 def _user(username: str, first: str, last: str, *, superuser: bool = False) -> User:
@@ -468,7 +476,118 @@ def build_collectivite(
                 rank=rank,
             )
         )
-    return Demo(collectivite=collectivite, users=users, council=council, mandates=mandates)
+    demo = Demo(collectivite=collectivite, users=users, council=council, mandates=mandates)
+    configure_parapheur(demo)
+    return demo
+
+
+def configure_parapheur(demo: Demo) -> None:
+    """The desks, circuits and delegation of the demo commune (through the workflow services).
+
+    Deliberations: visa of the Direction générale, then of the adjointe aux finances, before the
+    séance; after the vote, signature of the Maire then of the secrétaire de séance. Arrêtés:
+    visa of the Direction générale, then signature of the Maire, who delegates her signature on
+    the arrêtés of matière 7 (finances locales) to the adjointe for the year.
+    """
+    admin, users = demo.users["admin"], demo.users
+    direction = workflow.create_group(
+        collectivite=demo.collectivite,
+        actor=admin,
+        name="Direction générale",
+        members=[users["valideur"]],
+    )
+    visa_dgs = workflow.StepSpec(
+        kind=StepKind.VISA, label="Visa du DGS", groups=[direction], deadline_days=3
+    )
+    signature_maire = workflow.StepSpec(
+        kind=StepKind.SIGNATURE,
+        label="Signature du Maire",
+        users=[users["maire"]],
+        deadline_days=5,
+        signer_quality="Le Maire",
+    )
+    demo.circuits["preparation"] = workflow.create_circuit(
+        collectivite=demo.collectivite,
+        actor=admin,
+        name="Préparation des délibérations",
+        phase=CircuitPhase.PREPARATION,
+        act_types=[ActType.DELIBERATION],
+        is_default=True,
+        steps=[
+            visa_dgs,
+            workflow.StepSpec(
+                kind=StepKind.VISA,
+                label="Visa de l'adjointe aux finances",
+                users=[users["adjointe"]],
+                deadline_days=5,
+            ),
+        ],
+    )
+    demo.circuits["signature"] = workflow.create_circuit(
+        collectivite=demo.collectivite,
+        actor=admin,
+        name="Signature des délibérations",
+        phase=CircuitPhase.SIGNATURE,
+        act_types=[ActType.DELIBERATION],
+        is_default=True,
+        steps=[
+            signature_maire,
+            workflow.StepSpec(
+                kind=StepKind.SIGNATURE,
+                label="Signature du secrétaire de séance",
+                users=[users["secretaire"]],
+                deadline_days=5,
+                signer_quality="Le secrétaire de séance",
+            ),
+        ],
+    )
+    demo.circuits["arretes"] = workflow.create_circuit(
+        collectivite=demo.collectivite,
+        actor=admin,
+        name="Arrêtés du Maire",
+        phase=CircuitPhase.PREPARATION,
+        act_types=[ActType.ARRETE],
+        is_default=True,
+        steps=[visa_dgs, signature_maire],
+    )
+    year = timezone.localdate().year
+    demo.circuits["delegation"] = workflow.create_delegation(
+        collectivite=demo.collectivite,
+        actor=users["maire"],
+        delegator=users["maire"],
+        delegate=users["adjointe"],
+        starts_on=dt.date(year, 1, 1),
+        ends_on=dt.date(year, 12, 31),
+        act_types=[ActType.ARRETE],
+        matiere_codes=["7"],
+        quality="Adjointe déléguée aux finances",
+        reference=f"Arrêté de délégation de signature n° {year}-004 du 2 janvier {year}",
+    )
+
+
+def through_preparation(demo: Demo, act: Act, *, rejection: str = "") -> Act:
+    """Send a project through the preparation circuit: visa of the DGS, then of the adjointe.
+
+    With ``rejection``, the adjointe first returns it with that reason and the drafter sends it
+    again, unchanged in substance, in a new run (the history stays).
+    """
+    clerk, users = demo.users["redacteur"], demo.users
+    for attempt in range(2 if rejection else 1):
+        run = workflow.start_circuit(act=act, actor=clerk)
+        steps = list(run.steps.order_by("position"))
+        workflow.approve_step(step_run=steps[0], actor=users["valideur"], comment="Visa favorable.")
+        if rejection and attempt == 0:
+            workflow.reject_step(step_run=steps[1], actor=users["adjointe"], reason=rejection)
+            act = Act.objects.get(pk=act.pk)
+            act = services.update_project(
+                act=act,
+                actor=clerk,
+                revision=act.revision,
+                summary=act.summary + " L'incidence budgétaire est précisée en annexe.",
+            )
+            continue
+        workflow.approve_step(step_run=steps[1], actor=users["adjointe"])
+    return Act.objects.get(pk=act.pk)
 
 
 def draft(demo: Demo, spec: dict[str, Any], *, key: str) -> Act:
@@ -553,9 +672,16 @@ def hold_seance(demo: Demo, *, when: dt.datetime, keys: list[str], close: bool) 
     return seance
 
 
+@contextmanager
+def no_email() -> Iterator[None]:
+    """Demo data is not news: its notifications are recorded, nobody is e-mailed about them."""
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        yield
+
+
 def load_demo() -> tuple[Demo | None, bool]:
     """Load the demo commune once; return (demo, created)."""
-    with transaction.atomic():
+    with no_email(), transaction.atomic():
         if Collectivite.objects.filter(slug=DEMO_SLUG).exists():
             return None, False
         return _load(), True
@@ -563,21 +689,119 @@ def load_demo() -> tuple[Demo | None, bool]:
 
 def _load() -> Demo:
     demo = build_collectivite()
-    validator = demo.users["valideur"]
     for index, spec in enumerate(PROJECTS):
         draft(demo, spec, key=f"p{index}")
-    # Last month's séance: two projects adopted, signatures pending.
+    # Last month's séance: two projects adopted; the Maire's signature is awaited on the first.
     for key in ("p0", "p1"):
-        services.validate_project(act=demo.acts[key], actor=validator)
+        through_preparation(demo, demo.acts[key])
     last_month = timezone.now().replace(hour=19, minute=0, second=0, microsecond=0) - dt.timedelta(
         days=30
     )
     demo.seances["past"] = hold_seance(demo, when=last_month, keys=["p0", "p1"], close=True)
-    # Next séance: two validated projects on the agenda, attendance expected; one draft left.
-    for key in ("p2", "p3"):
-        services.validate_project(act=demo.acts[key], actor=validator)
+    workflow.start_circuit(act=demo.acts["p0"], actor=demo.users["redacteur"])
+    # Next séance: two projects validated by their circuit on the agenda; one draft left.
+    through_preparation(demo, demo.acts["p2"])
+    through_preparation(
+        demo,
+        demo.acts["p3"],
+        rejection="Le montant total n'est pas chiffré : précisez l'incidence budgétaire.",
+    )
     next_month = timezone.now().replace(hour=19, minute=0, second=0, microsecond=0) + dt.timedelta(
         days=12
     )
     demo.seances["next"] = hold_seance(demo, when=next_month, keys=["p2", "p3"], close=False)
+    load_parapheur(demo)
     return demo
+
+
+#: Projects showing every state of a circuit: (key, type, objet, matière, state).
+PARAPHEUR_PROJECTS = [
+    (
+        "waiting_dgs",
+        ActType.DELIBERATION,
+        "Convention de mise à disposition de la salle polyvalente à l'association des aînés",
+        "3.3",
+        "in_circuit",
+    ),
+    (
+        "waiting_adjointe",
+        ActType.DELIBERATION,
+        "Garantie d'emprunt accordée à l'office public de l'habitat pour la résidence des Tilleuls",
+        "7.3",
+        "second_step",
+    ),
+    (
+        "returned",
+        ActType.DELIBERATION,
+        "Tarifs de la piscine municipale pour la saison 2026-2027",
+        "7.1",
+        "returned",
+    ),
+    (
+        "validated",
+        ActType.DELIBERATION,
+        "Adhésion au groupement de commandes pour l'achat d'électricité",
+        "1.1",
+        "validated",
+    ),
+    (
+        "recalled",
+        ActType.DELIBERATION,
+        "Dénomination de la place de la Fontaine",
+        "9.1",
+        "recalled",
+    ),
+    (
+        "arrete_signature",
+        ActType.ARRETE,
+        "Arrêté portant institution d'une régie de recettes pour les droits de place du marché",
+        "7.10",
+        "second_step",
+    ),
+    (
+        "arrete_visa",
+        ActType.ARRETE,
+        "Arrêté portant autorisation temporaire d'occupation du domaine public, place du Marché",
+        "3.5",
+        "in_circuit",
+    ),
+]
+
+
+def load_parapheur(demo: Demo) -> None:
+    """Projects in every state of a circuit: waiting at each step (an arrêté waits for the
+    Maire's signature, which the adjointe may give by delegation), returned with a reason,
+    validated, recalled."""
+    clerk, users = demo.users["redacteur"], demo.users
+    for key, act_type, objet, code, target in PARAPHEUR_PROJECTS:
+        act = services.create_project(
+            collectivite=demo.collectivite,
+            actor=clerk,
+            act_type=act_type,
+            objet=objet,
+            matiere=_matiere(demo.collectivite, code),
+            assembly=demo.council if act_type == ActType.DELIBERATION else None,
+            articles=["Le projet est présenté pour décision."],
+        )
+        demo.acts[key] = act
+        if target == "validated":
+            through_preparation(demo, act)
+            continue
+        run = workflow.start_circuit(act=act, actor=clerk)
+        steps = list(run.steps.order_by("position"))
+        if target == "recalled":
+            workflow.recall(
+                run=run,
+                actor=clerk,
+                reason="Le nom doit d'abord être soumis au conseil de quartier.",
+            )
+        elif target in ("second_step", "returned"):
+            workflow.approve_step(
+                step_run=steps[0], actor=users["valideur"], comment="Visa favorable."
+            )
+            if target == "returned":
+                workflow.reject_step(
+                    step_run=steps[1],
+                    actor=users["adjointe"],
+                    reason="Joindre le comparatif des tarifs des communes voisines.",
+                )

@@ -20,13 +20,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.simplepdf import text_pdf
+from workflow import services as workflow
 from workflow.journal import export_jsonl
-from workflow.models import AuditEvent
+from workflow.models import AuditEvent, CircuitRun
 
 from . import services
-from .demo import PROJECTS, Demo, build_collectivite, draft
-from .enums import AttendanceStatus, BallotChoice, VoteMode, VoteResult
-from .models import Act, Collectivite, Seance
+from .demo import PROJECTS, Demo, build_collectivite, draft, no_email, through_preparation
+from .enums import ActType, AttendanceStatus, BallotChoice, VoteMode, VoteResult
+from .models import Act, Collectivite, Matiere, Seance
 
 
 @dataclass
@@ -64,7 +65,7 @@ def _fresh_demo() -> Demo:
 def play_seance(sc: Scenario) -> None:
     """Draft, validate, schedule, convene, hold and close a séance with every kind of vote."""
     demo = sc.demo = _fresh_demo()
-    clerk, validator = demo.users["redacteur"], demo.users["valideur"]
+    clerk = demo.users["redacteur"]
     for index, spec in enumerate(PROJECTS):
         draft(demo, spec, key=f"p{index}")
     sc.step(f"{len(PROJECTS)} projects drafted by {clerk.username}")
@@ -88,9 +89,7 @@ def play_seance(sc: Scenario) -> None:
         filename="subventions-2026.pdf",
         title="Tableau des subventions 2026",
     )
-    for key in demo.acts:
-        services.validate_project(act=demo.acts[key], actor=validator)
-    sc.step("projects validated")
+    play_circuits(sc)
 
     when = timezone.now().replace(hour=18, minute=30, second=0, microsecond=0) + dt.timedelta(
         days=9
@@ -180,6 +179,89 @@ def play_seance(sc: Scenario) -> None:
     )
 
 
+def play_circuits(sc: Scenario) -> None:
+    """Before the séance, every project goes through the two-visa preparation circuit (the DGS's
+    desk, then the adjointe aux finances); the first is rejected once, fixed and sent again. An
+    arrêté goes through its visa-then-signature circuit: rejected at the signature, fixed, sent
+    again, numbered at its signature step and signed by the adjointe for the Maire (delegation)."""
+    demo = sc.demo
+    assert demo is not None
+    clerk, users = demo.users["redacteur"], demo.users
+    first = demo.acts["p0"]
+    run = workflow.start_circuit(act=first, actor=clerk)
+    dgs_step, finances_step = run.steps.order_by("position")
+    workflow.approve_step(step_run=dgs_step, actor=users["valideur"], comment="Visa favorable.")
+    workflow.reject_step(
+        step_run=finances_step,
+        actor=users["adjointe"],
+        reason="Préciser l'imputation budgétaire des subventions (chapitre et article).",
+    )
+    sc.step(
+        "project 1 sent into “Préparation des délibérations”: visa of the DGS, "
+        "rejected by the adjointe aux finances (imputation budgétaire missing)"
+    )
+    first = Act.objects.get(pk=first.pk)
+    services.update_project(
+        act=first,
+        actor=clerk,
+        revision=first.revision,
+        budget_line="65-6574",
+        considerants=[*first.considerants, "Considérant les crédits inscrits à l'article 6574 ;"],
+    )
+    for key in sorted(demo.acts):
+        through_preparation(demo, demo.acts[key])
+    runs = CircuitRun.objects.filter(act__collectivite=demo.collectivite)
+    sc.step(
+        f"project 1 fixed and sent again in a new run; {len(demo.acts)} projects validated by "
+        f"the circuit ({runs.count()} runs, {runs.filter(status='returned').count()} returned)"
+    )
+
+    arrete = services.create_project(
+        collectivite=demo.collectivite,
+        actor=clerk,
+        act_type=ActType.ARRETE,
+        objet="Arrêté portant institution d'une régie de recettes pour les droits de place",
+        matiere=Matiere.objects.get(
+            version__collectivite=demo.collectivite, version__is_current=True, code="7.10"
+        ),
+        visas=[
+            "Vu le code général des collectivités territoriales, notamment son article L. 2122-22 ;"
+        ],
+        articles=[
+            "Il est institué une régie de recettes pour l'encaissement des droits de place du marché.",
+        ],
+    )
+    run = workflow.start_circuit(act=arrete, actor=clerk)
+    visa_step, signing_step = run.steps.order_by("position")
+    workflow.approve_step(step_run=visa_step, actor=users["valideur"])
+    workflow.reject_step(
+        step_run=signing_step,
+        actor=users["maire"],
+        reason="Indiquer le montant maximal de l'encaisse du régisseur.",
+    )
+    arrete = Act.objects.get(pk=arrete.pk)
+    arrete = services.update_project(
+        act=arrete,
+        actor=clerk,
+        revision=arrete.revision,
+        articles=[
+            *arrete.articles,
+            "Le montant maximal de l'encaisse que le régisseur est autorisé à conserver est fixé à 1 200 €.",
+        ],
+    )
+    run = workflow.start_circuit(act=arrete, actor=clerk)
+    visa_step, signing_step = run.steps.order_by("position")
+    workflow.approve_step(step_run=visa_step, actor=users["valideur"])
+    workflow.approve_step(step_run=signing_step, actor=users["adjointe"])
+    arrete = Act.objects.get(pk=arrete.pk)
+    demo.acts["arrete"] = arrete
+    sc.step(
+        f"arrêté through “Arrêtés du Maire” (visa then signature): rejected by the Maire, fixed, "
+        f"sent again, numbered {arrete.number} and signed by the adjointe for the Maire "
+        f"(delegation): {arrete.status}"
+    )
+
+
 def write_summary(sc: Scenario) -> dict[str, Any]:
     demo = sc.demo
     assert demo is not None
@@ -226,6 +308,6 @@ def run_scenario(out: Path) -> dict[str, Any]:
     """Play the scenario in one transaction (all or nothing) and write its outputs to ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     sc = Scenario(out=out)
-    with transaction.atomic():
+    with no_email(), transaction.atomic():
         play_seance(sc)
     return write_summary(sc)

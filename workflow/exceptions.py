@@ -1,6 +1,6 @@
 """Refusals raised by lifecycles, circuits and delegations."""
 
-from core.exceptions import Conflict, DelibreError, Forbidden, InvalidInput
+from core.exceptions import Conflict, DelibreError, Forbidden, InvalidInput, NotFound
 
 
 class WorkflowError(DelibreError):
@@ -18,8 +18,20 @@ class NotAuthorised(WorkflowError, Forbidden):
 
 
 class AlreadyDecided(WorkflowError, Conflict):
+    """Someone else decided first (or the run was closed in the meantime)."""
+
     code = "already_decided"
+
+
+class OpinionPending(WorkflowError, Conflict):
+    """The step waits for an opinion ("aller-retour") and cannot be decided yet."""
+
+    code = "opinion_pending"
 
 
 class InvalidWorkflowInput(WorkflowError, InvalidInput):
     code = "invalid"
+
+
+class WorkflowObjectNotFound(WorkflowError, NotFound):
+    code = "not_found"

@@ -292,11 +292,20 @@ def remove_annex(*, annex: Annex, actor: User) -> None:
 def validate_project(*, act: Act, actor: User, comment: str = "") -> Act:
     """Validate a project directly, when no approval circuit applies to it.
 
+    A project in a circuit is validated by its circuit (workflow.services.approve_step); it is
+    refused here so that no run is left waiting on a validated act.
     Side effects: status → validated; journal event ``act.validated``.
     """
     with transaction.atomic():
         current = locked(Act, act.pk)
         require_role(actor, current.collectivite, Role.VALIDATOR, Role.ADMIN)
+        if current.status == ActStatus.IN_CIRCUIT:
+            raise StateConflict(
+                _(
+                    "This project is in an approval circuit: it is validated when its circuit "
+                    "completes. Its sender can recall it while nobody has acted on it."
+                )
+            )
         ActFlow(current).run("validate")
         current.save(update_fields=["status", "updated_at"])
         record_event(current, "act.validated", actor=actor, data={"comment": comment})

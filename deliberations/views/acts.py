@@ -9,12 +9,15 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.views import perform, visible_or_404
 from workflow.journal import events_for
 from workflow.lifecycles import ActFlow
+from workflow.selectors import panel_for
+from workflow.views.panel import circuit_forms
 
 from .. import services
 from ..enums import EDITABLE_STATUSES, Role
@@ -71,11 +74,15 @@ def act_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "clerk": has_role(request.user, act.collectivite, Role.CLERK, Role.ADMIN),
     }
     available = set(ActFlow(act).available())
+    circuit = panel_for(act, request.user)
     return render(
         request,
         "deliberations/act_detail.html",
         {
             "act": act,
+            "circuit": circuit,
+            "forms": circuit_forms(act, request.user, circuit),
+            "today": timezone.localdate(),
             "annexes": act.annexes.all(),
             "events": events_for(act).select_related(None),
             "agenda_items": act.agenda_items.select_related("seance__assembly", "vote").order_by(
