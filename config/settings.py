@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "workflow",
     "signing",
     "exports",
+    "exports.pes",
+    "exports.actes",
+    "exports.publication",
 ]
 
 MIDDLEWARE = [
