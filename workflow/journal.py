@@ -11,67 +11,92 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
 from .models import GENESIS_HASH, AuditEvent, JournalAnchor, JournalChain
-
-_HASHED_FIELDS = (
-    "chain",
-    "seq",
-    "created_at",
-    "actor_id",
-    "actor_name",
-    "on_behalf_of_id",
-    "on_behalf_of_name",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "data",
-    "prev_hash",
-)
-
 
 #: Aggregates whose every row must have a journal chain: a row without one means its events
 #: (and its chain) were deleted, even before the next anchor.
 JOURNALED_MODELS = ("deliberations.collectivite", "deliberations.act", "deliberations.seance")
 
 
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=DjangoJSONEncoder().default
+)
+
+
 def _canonical(payload: dict[str, Any]) -> bytes:
-    return json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
-    ).encode("utf-8")
+    return _ENCODER.encode(payload).encode("utf-8")
 
 
 def _timestamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = value.astimezone(dt.UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond:06d}Z"
+    )
+
+
+def _hash_fields(
+    chain_key: str,
+    seq: int,
+    created_at: str,
+    actor_id: Any,
+    actor_name: str,
+    behalf_id: Any,
+    behalf_name: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    data: Any,
+    prev_hash: str,
+) -> str:
+    """SHA-256 of the canonical serialisation of an event (the same for writing and checking)."""
+    payload = {
+        "chain": chain_key,
+        "seq": seq,
+        "created_at": created_at,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "on_behalf_of_id": behalf_id,
+        "on_behalf_of_name": behalf_name,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr,
+        "data": data,
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(_canonical(payload)).hexdigest()
 
 
 def event_hash(event: AuditEvent, chain_key: str) -> str:
-    payload = {
-        "chain": chain_key,
-        "seq": event.seq,
-        "created_at": _timestamp(event.created_at),
-        "actor_id": event.actor_id,
-        "actor_name": event.actor_name,
-        "on_behalf_of_id": event.on_behalf_of_id,
-        "on_behalf_of_name": event.on_behalf_of_name,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "object_repr": event.object_repr,
-        "data": event.data,
-        "prev_hash": event.prev_hash,
-    }
-    assert set(payload) == set(_HASHED_FIELDS)
-    return hashlib.sha256(_canonical(payload)).hexdigest()
+    return _hash_fields(
+        chain_key,
+        event.seq,
+        _timestamp(event.created_at),
+        event.actor_id,
+        event.actor_name,
+        event.on_behalf_of_id,
+        event.on_behalf_of_name,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.object_repr,
+        event.data,
+        event.prev_hash,
+    )
 
 
 def anchor_hash(anchor: JournalAnchor) -> str:
@@ -219,58 +244,70 @@ class VerificationResult:
         return self.problem is None
 
 
-def _stream_events(chunk: int = 5000) -> Iterator[tuple]:
-    fields = (
-        "id",
-        "chain_id",
-        "seq",
-        "created_at",
-        "actor_id",
-        "actor_name",
-        "on_behalf_of_id",
-        "on_behalf_of_name",
-        "action",
-        "object_type",
-        "object_id",
-        "object_repr",
-        "data",
-        "prev_hash",
-        "hash",
-    )
-    yield from (
-        AuditEvent.objects.order_by("chain_id", "seq")
-        .values_list(*fields)
-        .iterator(chunk_size=chunk)
-    )
+def _rows(*, partition: tuple[int, int] | None = None, chunk: int = 5000) -> Iterator[tuple]:
+    """Stream events in chain order as plain tuples, without the ORM's per-row converters.
 
-
-def verify_journal() -> VerificationResult:
-    """Check every chain, every anchor and that anchored chains are intact.
-
-    Detects an altered event (hash mismatch), a deleted one (sequence gap or broken link), an
-    inserted one (broken link, or a chain longer than its recorded head) and a deleted chain
-    (anchored but missing).
+    ``created_at`` comes back already in the canonical text form and ``data`` as parsed JSON,
+    which is what hashing needs; this is the hot loop of ``audit_verify`` (1M events ≤ 15 s).
     """
-    result = VerificationResult()
-    chains = {
-        pk: (key, head_seq, head_hash)
-        for pk, key, head_seq, head_hash in JournalChain.objects.values_list(
-            "pk", "key", "head_seq", "head_hash"
-        )
-    }
-    result.chains = len(chains)
-    seen_hashes: dict[str, dict[int, str]] = {}
-    anchored = _verify_anchors(result)
-    if result.problem:
-        return result
-    wanted = {key: seq for key, (seq, _h) in anchored.items()}
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    if connection.vendor == "postgresql":
+        created = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    else:
+        created = "created_at"
+    where, params = "", []
+    if partition is not None:
+        where, params = "WHERE chain_id %% %s = %s", [partition[1], partition[0]]
+    sql = (
+        f"SELECT id, chain_id, seq, {created}, actor_id, actor_name, on_behalf_of_id, "
+        f"on_behalf_of_name, action, object_type, object_id, object_repr, data, prev_hash, hash "
+        f"FROM {table} {where} ORDER BY chain_id, seq"
+    )
+    sqlite = connection.vendor != "postgresql"
+    loads = json.loads
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk):
+            for row in rows:
+                # Django reads jsonb and SQLite JSON as text: parse it once here.
+                data = row[12]
+                if sqlite:
+                    yield (
+                        *row[:3],
+                        _sqlite_timestamp(row[3]),
+                        *row[4:12],
+                        loads(data) if isinstance(data, str) else data,
+                        *row[13:],
+                    )
+                elif isinstance(data, str):
+                    yield (*row[:12], loads(data), *row[13:])
+                else:
+                    yield row
 
-    current_chain: int | None = None
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
-    probe = AuditEvent()
 
-    def close_chain(chain_pk: int) -> JournalProblem | None:
+def _sqlite_timestamp(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return _timestamp(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
+    text = str(value).replace(" ", "T")
+    text = text.removesuffix("+00:00")
+    if "." not in text:
+        text += ".000000"
+    return text + "Z"
+
+
+def _verify_partition(
+    chains: dict[int, tuple[str, int, str]],
+    wanted: dict[str, int],
+    partition: tuple[int, int] | None,
+) -> tuple[JournalProblem | None, int | None, int, dict[str, str], set[str]]:
+    """Verify the events of some chains. Returns (first problem, its chain pk, events checked,
+    anchored heads seen {key: hash}, keys of chains that have events)."""
+    current: int | None = None
+    expected_seq, prev_hash, events = 1, GENESIS_HASH, 0
+    seen: dict[str, str] = {}
+    with_events: set[str] = set()
+
+    def close(chain_pk: int) -> JournalProblem | None:
         key, head_seq, head_hash = chains[chain_pk]
         if expected_seq - 1 != head_seq or prev_hash != head_hash:
             return JournalProblem(
@@ -280,10 +317,47 @@ def verify_journal() -> VerificationResult:
             )
         return None
 
-    for row in _stream_events():
-        (
-            event_id,
-            chain_pk,
+    for (
+        event_id,
+        chain_pk,
+        seq,
+        created_at,
+        actor_id,
+        actor_name,
+        behalf_id,
+        behalf_name,
+        action,
+        object_type,
+        object_id,
+        object_repr,
+        data,
+        stored_prev,
+        stored_hash,
+    ) in _rows(partition=partition):
+        if chain_pk != current:
+            if current is not None and (problem := close(current)):
+                return problem, current, events, seen, with_events
+            current, expected_seq, prev_hash = chain_pk, 1, GENESIS_HASH
+        key = chains[chain_pk][0]
+        with_events.add(key)
+        if seq != expected_seq:
+            problem = JournalProblem(
+                f"event #{expected_seq} is missing (found #{seq} instead)",
+                chain=key,
+                seq=seq,
+                event_id=event_id,
+            )
+            return problem, chain_pk, events, seen, with_events
+        if stored_prev != prev_hash:
+            problem = JournalProblem(
+                "the previous-hash link is broken (an event was removed or inserted before it)",
+                chain=key,
+                seq=seq,
+                event_id=event_id,
+            )
+            return problem, chain_pk, events, seen, with_events
+        computed = _hash_fields(
+            key,
             seq,
             created_at,
             actor_id,
@@ -296,63 +370,89 @@ def verify_journal() -> VerificationResult:
             object_repr,
             data,
             stored_prev,
-            stored_hash,
-        ) = row
-        if chain_pk != current_chain:
-            if current_chain is not None and (problem := close_chain(current_chain)):
-                result.problem = problem
-                return result
-            current_chain, expected_seq, prev_hash = chain_pk, 1, GENESIS_HASH
-        key = chains[chain_pk][0]
-        if seq != expected_seq:
-            result.problem = JournalProblem(
-                f"event #{expected_seq} is missing (found #{seq} instead)",
-                chain=key,
-                seq=seq,
-                event_id=event_id,
-            )
-            return result
-        if stored_prev != prev_hash:
-            result.problem = JournalProblem(
-                "the previous-hash link is broken (an event was removed or inserted before it)",
-                chain=key,
-                seq=seq,
-                event_id=event_id,
-            )
-            return result
-        probe.seq, probe.created_at, probe.actor_id, probe.actor_name = (
-            seq,
-            created_at,
-            actor_id,
-            actor_name,
         )
-        probe.on_behalf_of_id, probe.on_behalf_of_name, probe.action = (
-            behalf_id,
-            behalf_name,
-            action,
-        )
-        probe.object_type, probe.object_id, probe.object_repr = object_type, object_id, object_repr
-        probe.data, probe.prev_hash = data, stored_prev
-        if event_hash(probe, key) != stored_hash:
-            result.problem = JournalProblem(
+        if computed != stored_hash:
+            problem = JournalProblem(
                 "the event's content does not match its hash (it was altered)",
                 chain=key,
                 seq=seq,
                 event_id=event_id,
             )
-            return result
-        if key in wanted and seq == wanted[key]:
-            seen_hashes.setdefault(key, {})[seq] = stored_hash
+            return problem, chain_pk, events, seen, with_events
+        if wanted.get(key) == seq:
+            seen[key] = stored_hash
         prev_hash = stored_hash
         expected_seq += 1
-        result.events += 1
-    if current_chain is not None and (problem := close_chain(current_chain)):
-        result.problem = problem
-        return result
+        events += 1
+    if current is not None and (problem := close(current)):
+        return problem, current, events, seen, with_events
+    return None, None, events, seen, with_events
 
-    keys_with_events = {
-        chains[pk][0] for pk in AuditEvent.objects.values_list("chain_id", flat=True).distinct()
+
+def _parallel_workers(requested: int | None) -> int:
+    if requested is not None:
+        return max(1, requested)
+    if connection.vendor != "postgresql":
+        return 1  # an in-memory or file SQLite database is not shared safely with forks
+    if AuditEvent.objects.count() < 200_000:
+        return 1
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def _run_partition(args: tuple) -> tuple:
+    chains, wanted, partition = args
+    try:
+        return _verify_partition(chains, wanted, partition)
+    finally:
+        connection.close()
+
+
+def verify_journal(*, workers: int | None = None) -> VerificationResult:
+    """Check every chain, every anchor and that anchored chains are intact.
+
+    Detects an altered event (hash mismatch), a deleted one (sequence gap or broken link), an
+    inserted one (broken link, or a chain longer than its recorded head), a deleted chain
+    (anchored but missing) and a journaled object without its chain. Chains are independent:
+    on PostgreSQL large journals are checked by several processes, each taking the chains of
+    one residue class; the reported problem is the one with the smallest chain id, exactly as
+    a single pass would find it first.
+    """
+    result = VerificationResult()
+    chains = {
+        pk: (key, head_seq, head_hash)
+        for pk, key, head_seq, head_hash in JournalChain.objects.values_list(
+            "pk", "key", "head_seq", "head_hash"
+        )
     }
+    result.chains = len(chains)
+    anchored = _verify_anchors(result)
+    if result.problem:
+        return result
+    wanted = {key: seq for key, (seq, _h) in anchored.items()}
+
+    count = _parallel_workers(workers)
+    if count == 1:
+        outcomes = [_verify_partition(chains, wanted, None)]
+    else:
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            outcomes = list(
+                pool.map(
+                    _run_partition, [(chains, wanted, (index, count)) for index in range(count)]
+                )
+            )
+    failures = [(pk, problem) for problem, pk, *_rest in outcomes if problem is not None]
+    result.events = sum(outcome[2] for outcome in outcomes)
+    if failures:
+        result.problem = min(failures, key=lambda item: item[0])[1]
+        return result
+    seen: dict[str, str] = {}
+    keys_with_events: set[str] = set()
+    for _problem, _pk, _events, partition_seen, partition_keys in outcomes:
+        seen.update(partition_seen)
+        keys_with_events |= partition_keys
+
     for key, head_seq, _head in chains.values():
         if head_seq and key not in keys_with_events:
             result.problem = JournalProblem(
@@ -369,7 +469,7 @@ def verify_journal() -> VerificationResult:
                 )
                 return result
     for key, (seq, head) in sorted(anchored.items()):
-        if seen_hashes.get(key, {}).get(seq) != head:
+        if seen.get(key) != head:
             result.problem = JournalProblem(
                 "an anchored event is missing or different (events or the whole chain were deleted)",
                 chain=key,

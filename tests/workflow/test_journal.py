@@ -203,3 +203,17 @@ def test_export_jsonl_lines_recompute_to_their_hash(acts):
 
     event.created_at = dt.datetime.fromisoformat(record["created_at"].replace("Z", "+00:00"))
     assert event_hash(event, record["chain"]) == record["hash"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_verification_finds_the_same_first_problem(acts):
+    serial = verify_journal(workers=1)
+    parallel = verify_journal(workers=2)
+    assert (serial.ok, parallel.ok, parallel.events) == (True, True, serial.events)
+    first, second = events_for(acts[0]).first(), events_for(acts[2]).first()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE workflow_auditevent SET action = 'forged' WHERE id IN (%s, %s)", [first.pk, second.pk])
+    serial, parallel = verify_journal(workers=1), verify_journal(workers=2)
+    assert str(parallel.problem) == str(serial.problem)
+    assert parallel.problem.event_id == first.pk
