@@ -51,7 +51,9 @@ def machine() -> str:
     except OSError:
         pass
     try:
-        pg = subprocess.run(["psql", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+        pg = subprocess.run(
+            ["psql", "--version"], capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         pg = "psql not found"
     return (

@@ -26,7 +26,11 @@ def fill(events: int, chains: int) -> None:
     from workflow.models import GENESIS_HASH, AuditEvent, JournalChain
 
     collectivite = Collectivite.objects.create(
-        name="Commune de Banc d'Essai", slug="banc", kind="commune", siren="213401722", departement="034"
+        name="Commune de Banc d'Essai",
+        slug="banc",
+        kind="commune",
+        siren="213401722",
+        departement="034",
     )
     per_chain = events // chains
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -39,10 +43,17 @@ def fill(events: int, chains: int) -> None:
             prev = GENESIS_HASH
             for seq in range(1, per_chain + 1):
                 event = AuditEvent(
-                    chain=chain, seq=seq, collectivite=collectivite,
-                    created_at=start + dt.timedelta(seconds=created), actor_name="Banc",
-                    action="act.circuit.approved", object_type="deliberations.act", object_id=str(index + 1),
-                    object_repr=f"Acte {index + 1}", data={"step": seq, "comment": "Vu et approuvé"}, prev_hash=prev,
+                    chain=chain,
+                    seq=seq,
+                    collectivite=collectivite,
+                    created_at=start + dt.timedelta(seconds=created),
+                    actor_name="Banc",
+                    action="act.circuit.approved",
+                    object_type="deliberations.act",
+                    object_id=str(index + 1),
+                    object_repr=f"Acte {index + 1}",
+                    data={"step": seq, "comment": "Vu et approuvé"},
+                    prev_hash=prev,
                 )
                 event.hash = event_hash(event, key)
                 prev = event.hash
@@ -72,9 +83,9 @@ def main() -> None:
     started = time.perf_counter()
     fill(args.events, args.chains)
     filled = time.perf_counter() - started
-    from deliberations.models import Collectivite
-
     from django.db import transaction
+
+    from deliberations.models import Collectivite
 
     with transaction.atomic():
         journal.record_event(Collectivite.objects.get(), "collectivite.created", actor=None)
@@ -85,9 +96,13 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"Machine: {machine()}")
-    print(f"Journal: {result.events:,} events in {result.chains:,} chains, {result.anchors} anchor(s); filled in {filled:.1f} s")
-    print(f"audit_verify: {'intact' if result.ok else result.problem} in {elapsed:.2f} s "
-          f"({result.events / elapsed:,.0f} events/s; target ≤ 15 s for 1,000,000); peak RSS {peak:.0f} MB")
+    print(
+        f"Journal: {result.events:,} events in {result.chains:,} chains, {result.anchors} anchor(s); filled in {filled:.1f} s"
+    )
+    print(
+        f"audit_verify: {'intact' if result.ok else result.problem} in {elapsed:.2f} s "
+        f"({result.events / elapsed:,.0f} events/s; target ≤ 15 s for 1,000,000); peak RSS {peak:.0f} MB"
+    )
 
 
 if __name__ == "__main__":
