@@ -9,6 +9,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("deliberations.api.urls")),
+    path("api/", include("exports.api.urls")),
+    path("documents/", include("exports.urls")),
     path("api/", include("workflow.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("workflow.urls")),

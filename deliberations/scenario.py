@@ -310,4 +310,7 @@ def run_scenario(out: Path) -> dict[str, Any]:
     sc = Scenario(out=out)
     with no_email(), transaction.atomic():
         play_seance(sc)
+    from exports.scenario import write_documents
+
+    write_documents(sc)
     return write_summary(sc)

@@ -3,6 +3,7 @@
 Public API:
 
 - :func:`render_pdf` — one registered document (``templates/pdf/…``) from its snapshot;
+- :func:`render_html` — the same document as HTML, for a screen preview (no WeasyPrint);
 - :func:`assemble_pack` — a séance pack assembled from stored PDFs;
 - :class:`SignatureFieldSpec`, :class:`PlacedSignatureField`, :class:`RenderedPdf`.
 
@@ -10,7 +11,7 @@ Snapshot schemas: ``exports/documents/SNAPSHOTS.md``. WeasyPrint is imported on 
 """
 
 from .pack import assemble_pack
-from .renderer import document_templates, render_pdf
+from .renderer import document_templates, render_html, render_pdf
 from .specs import PlacedSignatureField, RenderedPdf, SignatureFieldSpec
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "SignatureFieldSpec",
     "assemble_pack",
     "document_templates",
+    "render_html",
     "render_pdf",
 ]

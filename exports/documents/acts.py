@@ -200,10 +200,21 @@ def build_act(
     act = req(snapshot, "act", "snapshot", dict)
     act_type = req(act, "type", path)
     is_deliberation = act_type == "deliberation"
-    number = req(act, "number", path)
+    # A draft (projet) is the text before its vote or signature: no number, vote, attendance,
+    # signature or publication box is required, and the document says it is not an act.
+    is_draft = opt(snapshot, "draft", "snapshot", bool, False)
+    number = opt(act, "number", path, str, "") if is_draft else req(act, "number", path)
     objet = req(act, "objet", path)
-    decision_date = parse_date(req(act, "decision_date", path), f"{path}.decision_date")
-    if is_deliberation:
+    date_value = opt(act, "decision_date", path) if is_draft else req(act, "decision_date", path)
+    decision_date = parse_date(date_value, f"{path}.decision_date") if date_value else None
+    if is_draft:
+        if is_deliberation:
+            kind_label = _("Draft deliberation")
+        elif act_type == "arrete":
+            kind_label = _("Draft order")
+        else:
+            kind_label = _("Draft act")
+    elif is_deliberation:
         kind_label = _("Deliberation no. %(number)s") % {"number": number}
     else:
         kind_label = _("Order no. %(number)s") % {"number": number}
@@ -214,20 +225,35 @@ def build_act(
     budget = opt(act, "budget", path, dict)
     annexes, pages, bundled = _annexes(act, path, files)
     signatures = signatures_context(
-        req(snapshot, "signatures", "snapshot", list), "snapshot.signatures"
+        opt(snapshot, "signatures", "snapshot", list, [])
+        if is_draft
+        else req(snapshot, "signatures", "snapshot", list),
+        "snapshot.signatures",
     )
-    author = person(snapshot, "author", "snapshot")
+    author = person(snapshot, "author", "snapshot", required=not is_draft)
     publication = opt(snapshot, "publication", "snapshot", dict, {})
-    verification_url = req(snapshot, "verification_url", "snapshot")
+    verification_url = (
+        opt(snapshot, "verification_url", "snapshot", str, "")
+        if is_draft
+        else req(snapshot, "verification_url", "snapshot")
+    )
+    seance = opt(snapshot, "seance", "snapshot", dict) if is_draft else None
+    attendance = opt(snapshot, "attendance", "snapshot", dict) if is_draft else None
+    vote = opt(snapshot, "vote", "snapshot", dict) if is_draft else None
+    if is_deliberation and not is_draft:
+        seance = req(snapshot, "seance", "snapshot", dict)
+        attendance = req(snapshot, "attendance", "snapshot", dict)
+        vote = req(snapshot, "vote", "snapshot", dict)
     context.update(
         {
             "is_deliberation": is_deliberation,
+            "is_draft": is_draft,
             "kind_label": kind_label,
             "act": {
                 "type": act_type,
                 "number": number,
                 "objet": objet,
-                "decision_date": format_date(decision_date),
+                "decision_date": format_date(decision_date) if decision_date else "",
                 "nature_code": opt(act, "nature_code", path, str, ""),
                 "classification": (
                     f"{req(classification, 'code', f'{path}.classification')} – "
@@ -253,18 +279,14 @@ def build_act(
                 "appeal_court": opt(act, "appeal_court", path, str, ""),
                 "annexes": annexes,
             },
-            "seance": seance_context(req(snapshot, "seance", "snapshot", dict), "snapshot.seance")
-            if is_deliberation
+            "seance": seance_context(seance, "snapshot.seance")
+            if is_deliberation and seance
             else None,
-            "attendance": attendance_context(
-                req(snapshot, "attendance", "snapshot", dict), "snapshot.attendance"
-            )
-            if is_deliberation
+            "attendance": attendance_context(attendance, "snapshot.attendance")
+            if is_deliberation and attendance
             else None,
             "rapporteur": person(snapshot, "rapporteur", "snapshot", required=False),
-            "vote": vote_context(req(snapshot, "vote", "snapshot", dict), "snapshot.vote")
-            if is_deliberation
-            else None,
+            "vote": vote_context(vote, "snapshot.vote") if is_deliberation and vote else None,
             "signatures": signatures,
             "signed_at_place": opt(snapshot, "signed_at_place", "snapshot", str, "")
             or context["collectivite"]["city"],
@@ -274,7 +296,7 @@ def build_act(
                 "seal_field": opt(publication, "seal_field", "snapshot.publication", str, ""),
             },
             "verification_url": verification_url,
-            "qr_uri": qr_svg_data_uri(verification_url),
+            "qr_uri": qr_svg_data_uri(verification_url) if verification_url else "",
             "foreign_pages": foreign_page_classes(pages),
         }
     )

@@ -141,6 +141,31 @@ def render_pdf(
     )
 
 
+def render_html(
+    *,
+    template_name: str,
+    snapshot: Mapping[str, Any],
+    customisation: Mapping[str, Any] | None = None,
+    files: Mapping[str, bytes] | None = None,
+) -> tuple[str, str]:
+    """The document's HTML and its family (``act``, ``seance``, ``proof``), for a screen preview.
+
+    Same checks and context as :func:`render_pdf`, without WeasyPrint: cheap enough for a web
+    request. Appended annexes are only listed (their pages are drawn in the PDF).
+    """
+    builder = _registry().get(template_name)
+    if builder is None:
+        raise UnknownDocument(field="template_name")
+    if not isinstance(snapshot, Mapping):
+        raise InvalidSnapshot()
+    custom = parse_customisation(customisation)
+    language = snapshot.get("language") or "fr"
+    with translation.override(language):
+        prepared = builder(snapshot, files or {}, custom)
+        prepared.context["foreign_pages"] = []
+        return render_to_string(template_name, prepared.context), prepared.family
+
+
 def render_prepared(
     *,
     template_name: str,

@@ -167,7 +167,7 @@ def test_act_is_pdfa3b_tagged_with_metadata(fixture_files):
     assert "/StructTreeRoot" in root
     assert root["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
     info = reader.metadata
-    assert info["/Title"].startswith("Deliberation no. DEL2026_0042 — Approbation du budget")
+    assert info["/Title"].startswith("Délibération n° DEL2026_0042 — Approbation du budget")
     assert info["/CreationDate"] == "D:20260316091500+01'00"
     assert info["/ModDate"] == "D:20260316091500+01'00"
     assert "<xmp:CreateDate>2026-03-16T09:15:00+01:00</xmp:CreateDate>" in xmp
