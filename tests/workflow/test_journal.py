@@ -213,7 +213,10 @@ def test_parallel_verification_finds_the_same_first_problem(acts):
     assert (serial.ok, parallel.ok, parallel.events) == (True, True, serial.events)
     first, second = events_for(acts[0]).first(), events_for(acts[2]).first()
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE workflow_auditevent SET action = 'forged' WHERE id IN (%s, %s)", [first.pk, second.pk])
+        cursor.execute(
+            "UPDATE workflow_auditevent SET action = 'forged' WHERE id IN (%s, %s)",
+            [first.pk, second.pk],
+        )
     serial, parallel = verify_journal(workers=1), verify_journal(workers=2)
     assert str(parallel.problem) == str(serial.problem)
     assert parallel.problem.event_id == first.pk
