@@ -16,7 +16,9 @@ class DelibreError(Exception):
     """A refusal the user can understand. Nothing was changed when it is raised."""
 
     #: How interfaces should present the error: "invalid" (400), "forbidden" (403),
-    #: "not_found" (404), "conflict" (409: illegal state, concurrent decision, stale data).
+    #: "not_found" (404), "conflict" (409: illegal state, concurrent decision, stale data),
+    #: "unavailable" (503: a trust service, the prefecture's or treasury's platform is down;
+    #: nothing was changed and the action can be retried).
     kind = "invalid"
     code = "error"
 
@@ -52,3 +54,8 @@ class NotFound(DelibreError):
 class Conflict(DelibreError):
     kind = "conflict"
     code = "conflict"
+
+
+class Unavailable(DelibreError):
+    kind = "unavailable"
+    code = "unavailable"
