@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PKI_DIR ?= var/pki
+PKI_PORT ?= 9000
 
 .PHONY: run test install migrate demo lint format typecheck messages compilemessages scenario worker beat clean
 
@@ -21,11 +23,15 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py demo
+	$(BIN)/python manage.py demo --pki $(PKI_DIR) --pki-port $(PKI_PORT)
 
-# Install, migrate the embedded SQLite database, load the demo data and serve the app.
+# Install, migrate the embedded SQLite database, load the demo data and its signing keys, and
+# serve the app; the demo PKI's TSA, OCSP and CRLs are served on loopback meanwhile.
 run: demo
 	@echo "Délibre is served on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@$(BIN)/python -m signing.pki serve --dir $(PKI_DIR) & pki=$$!; \
+	trap 'kill $$pki 2>/dev/null' EXIT INT TERM; \
+	DELIBRE_SEAL_PKCS12=$(abspath $(PKI_DIR))/p12/seal.p12 DELIBRE_SEAL_PASSWORD=demo \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Install and run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL).

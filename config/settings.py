@@ -167,8 +167,22 @@ STORAGES = {
 
 # Uploads: annexes are PDFs checked on upload; ACTES limits a transmission to 150 MB.
 DELIBRE_MAX_ANNEX_BYTES = int(env("DELIBRE_MAX_ANNEX_BYTES", str(50 * 1024 * 1024)) or 0)
+# Files anyone may upload to the public signature verification page and API (issue 5).
+DELIBRE_MAX_VERIFY_BYTES = int(env("DELIBRE_MAX_VERIFY_BYTES", str(30 * 1024 * 1024)) or 0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Treasury flows (PES V2, docs/adr/0005-pes-flows.md): the largest flow accepted, the folders
+# used when a collectivité configured none (DELIBRE_PES_DIR/inbox|outbox/<slug>), the attempts
+# at sending a flow, and an optional PEM bundle of roots the treasury view checks chains with.
+DELIBRE_PES_MAX_BYTES = int(env("DELIBRE_PES_MAX_BYTES", str(200 * 1024 * 1024)) or 0)
+DELIBRE_PES_DIR = Path(env("DELIBRE_PES_DIR", str(DATA_DIR / "pes")) or "")
+# Prefecture exchanges (docs/adr/0006): the folders, certificates and keys a collectivité's
+# transmission settings name must lie in DELIBRE_ACTES_DIR/<slug>/, and the environment
+# variables they name start with DELIBRE_ACTES_<SLUG>_, so that no collectivité can use another's.
+DELIBRE_ACTES_DIR = Path(env("DELIBRE_ACTES_DIR", str(DATA_DIR / "actes")) or "")
+DELIBRE_PES_SEND_ATTEMPTS = int(env("DELIBRE_PES_SEND_ATTEMPTS", "5") or 5)
+DELIBRE_PES_TRUST_ROOTS = env("DELIBRE_PES_TRUST_ROOTS", "") or ""
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -210,6 +224,14 @@ SPECTACULAR_SETTINGS = {
         "DecisionActionEnum": "workflow.enums.DecisionAction",
         "NotificationKindEnum": "workflow.enums.NotificationKind",
         "NotificationModeEnum": "workflow.enums.NotificationMode",
+        "DelegationScopeEnum": "workflow.enums.DelegationScope",
+        "BordereauStatusEnum": "workflow.enums.BordereauStatus",
+        "PesFlowStatusEnum": "workflow.enums.PesFlowStatus",
+        "PesTransmissionStatusEnum": "workflow.enums.TransmissionStatus",
+        "PesFlowSourceEnum": "exports.pes.enums.FlowSource",
+        "PesReturnSourceEnum": "exports.pes.enums.ReturnSource",
+        "BordereauKindEnum": "exports.pes.enums.BordereauKind",
+        "PesConnectorEnum": "exports.pes.enums.Connector",
     },
 }
 
@@ -243,6 +265,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflow.anchor_journal",
         "schedule": crontab(minute=5),
     },
+    # Treasury flows: import what arrived in the watched folders; retry delayed sendings.
+    "pes-watch-folders": {"task": "pes.watch_folders", "schedule": crontab(minute="*")},
+    "pes-retry-transmissions": {
+        "task": "pes.retry_transmissions",
+        "schedule": crontab(minute="*/10"),
+    },
+    # B-LTA archives whose last document timestamp expires soon get a new one (issue 5).
+    "signing-renew-archives": {
+        "task": "signing.renew_archives",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # Prefecture exchanges: send what waits, read the TdT's statuses and the returns.
+    "actes-poll-tdt": {"task": "actes.poll_tdt", "schedule": crontab(minute="*/10")},
 }
 
 EMAIL_BACKEND = env("DELIBRE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

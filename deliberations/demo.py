@@ -711,6 +711,9 @@ def _load() -> Demo:
     )
     demo.seances["next"] = hold_seance(demo, when=next_month, keys=["p2", "p3"], close=False)
     load_parapheur(demo)
+    from exports.pes.demo import load_pes_demo  # the treasury flows build on this commune
+
+    load_pes_demo(demo)
     return demo
 
 

@@ -389,6 +389,18 @@ def _act_part(act: Act, actor: Any) -> RenderedDocument:
     return _store_request(inputs, target=locked, recipient=None, actor=actor, token=token)
 
 
+def _signed_version(document: RenderedDocument) -> Any:
+    # The signing app builds on this one (it signs what was rendered): imported late.
+    from signing.selectors import current_version
+
+    return current_version(document) if document.is_frozen else None
+
+
+def _signed_sha256(document: RenderedDocument) -> str:
+    version = _signed_version(document)
+    return version.output_sha256 if version is not None else ""
+
+
 def _part_title(act: Act, *, draft: bool) -> str:
     """The pack's bookmark and table-of-contents entry of an act (the pack numbers them)."""
     label = _("Draft deliberation") if draft else act.number
@@ -431,6 +443,9 @@ def _request_pack(*, seance: Seance, actor: Any) -> RenderedDocument:
                     "document": document.pk,
                     "template_sha256": document.template_sha256,
                     "snapshot_sha256": document.snapshot_sha256,
+                    # A signed act is assembled in its signed version: a new signature makes a
+                    # new pack, and the same signatures give the same bytes.
+                    "signed_sha256": _signed_sha256(document),
                 }
                 for title, document in parts
             ],
@@ -495,7 +510,15 @@ def _assemble(document: RenderedDocument) -> Rendered:
                 _("A part of the pack could not be rendered: %(title)s (%(error)s)")
                 % {"title": part["title"], "error": stored.error}
             )
-        parts.append((part["title"], read_bytes(stored.file.name or "")))
+        version = _signed_version(stored) if part.get("signed_sha256") else None
+        if version is not None and version.output_sha256 != part["signed_sha256"]:
+            raise DocumentUnavailable(
+                _(
+                    "A part of the pack was signed again since it was requested: request the pack again."
+                )
+            )
+        name = version.file.name if version is not None else stored.file.name
+        parts.append((part["title"], read_bytes(name or "")))
     cover = document.snapshot["cover"]
     content = assemble_pack(
         cover_snapshot=cover,

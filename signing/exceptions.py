@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from core.exceptions import DelibreError, InvalidInput
+from core.exceptions import Conflict, DelibreError, Forbidden, InvalidInput, NotFound
 
 
 class SigningError(DelibreError):
@@ -74,3 +74,85 @@ class SignatureFieldError(SigningError, InvalidInput):
     """The signature field to fill is missing, already signed, or cannot be created."""
 
     code = "signature_field"
+
+
+# --- Refusals of the signing services (circuits, documents, settings) ----------------------
+
+
+class NotAllowedToSign(SigningError, Forbidden):
+    """The actor may not sign this step or document (not an assignee, not its signer…)."""
+
+    code = "not_allowed_to_sign"
+
+
+class StepNotSignable(SigningError, Conflict):
+    """The step is not a signature or seal step waiting for a decision."""
+
+    code = "step_not_signable"
+
+
+class DocumentNotReady(SigningError, Conflict):
+    """The document to sign is not rendered (or its rendering failed)."""
+
+    code = "document_not_ready"
+
+    def default_message(self) -> Any:
+        return _(
+            "The document of this act is not rendered yet: render it from the Documents panel, "
+            "then sign."
+        )
+
+
+class DocumentChanged(SigningError, Conflict):
+    """The bytes to sign are not the ones that entered the circuit (tampered or replaced)."""
+
+    code = "document_changed"
+
+    def default_message(self) -> Any:
+        return _(
+            "The document changed since it entered the circuit: it is not the one the earlier "
+            "signers approved, so it cannot be signed. Nothing was signed."
+        )
+
+
+class DocumentOutdated(SigningError, Conflict):
+    """The act changed after its document was rendered (before the first signature)."""
+
+    code = "document_outdated"
+
+    def default_message(self) -> Any:
+        return _(
+            "The act changed since its document was rendered: render the document again, "
+            "check it, then sign."
+        )
+
+
+class SignedMeanwhile(SigningError, Conflict):
+    """Another signature was applied to the same document while this one was being made."""
+
+    code = "signed_meanwhile"
+
+    def default_message(self) -> Any:
+        return _("Someone signed this document at the same moment: reload the page and sign again.")
+
+
+class SignatureNotValid(SigningError, Conflict):
+    """The document failed its validation right after signing: nothing is kept."""
+
+    code = "signature_not_valid"
+
+
+class SigningNotConfigured(SigningError, InvalidInput):
+    """Trust roots, TSA or seal missing for what is asked."""
+
+    code = "signing_not_configured"
+
+
+class InvalidSigningInput(SigningError, InvalidInput):
+    """A form or API input the signing services cannot use."""
+
+    code = "invalid"
+
+
+class SigningObjectNotFound(SigningError, NotFound):
+    code = "not_found"

@@ -46,7 +46,7 @@ class CircuitAdmin(ReadOnlyAdmin):
 
 @admin.register(CircuitRun)
 class CircuitRunAdmin(ReadOnlyAdmin):
-    list_display = ("act", "circuit_name", "phase", "status", "started_by", "started_at")
+    list_display = ("act", "flow", "circuit_name", "phase", "status", "started_by", "started_at")
     list_filter = ("status", "phase")
 
 

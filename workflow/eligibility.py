@@ -73,10 +73,23 @@ def act_scope(act: Any) -> tuple[str, str | None]:
     return act.act_type, (act.matiere.code if act.matiere_id else None)
 
 
+def is_pes_flow(folder: Any) -> bool:
+    """Is this folder a PES flow (exports.pes) rather than an act?"""
+    return folder._meta.label_lower == "pes.pesflow"
+
+
+def delegation_covers(delegation: Delegation, folder: Any) -> bool:
+    """Does ``delegation`` cover this act (scope, types, matières) or this PES flow (a
+    delegation whose scope includes treasury flows)? Dates aside."""
+    if is_pes_flow(folder):
+        return delegation.covers_pes
+    return delegation.covers(*act_scope(folder))
+
+
 def valid_delegations(delegate: Any, act: Any, day: dt.date | None = None) -> list[Delegation]:
-    """Delegations ``delegate`` holds today that cover ``act`` (type and matière; 1 query)."""
+    """Delegations ``delegate`` holds today that cover ``act`` — an act (type and matière) or a
+    PES flow (scope) — in one query."""
     day = day or timezone.localdate()
-    act_type, code = act_scope(act)
     candidates = (
         Delegation.objects.filter(
             delegate_id=delegate.pk,
@@ -88,7 +101,7 @@ def valid_delegations(delegate: Any, act: Any, day: dt.date | None = None) -> li
         .select_related("delegator")
         .order_by("starts_on", "pk")
     )
-    return [d for d in candidates if d.covers(act_type, code)]
+    return [d for d in candidates if delegation_covers(d, act)]
 
 
 def _pick(entries: Iterable[Entry], person_id: int, *, unsatisfied_only: bool) -> Entry | None:
@@ -152,7 +165,6 @@ def refusal_reason(
     persons = {e.user_id for e in entries if e.user_id} | {m for e in entries for m in e.members}
     if behalf_id is not None:
         persons &= {behalf_id}
-    act_type, code = act_scope(act)
     delegations = (
         Delegation.objects.filter(
             delegate_id=actor.pk, collectivite_id=act.collectivite_id, delegator_id__in=persons
@@ -177,7 +189,12 @@ def refusal_reason(
                 "name": name,
                 "date": date_format(delegation.ends_on),
             }
-        if not delegation.covers(act_type, code):
+        if is_pes_flow(act) and not delegation.covers_pes:
+            return _(
+                "Your delegation from %(name)s does not cover the signature of treasury flows "
+                "(PES): it must be given for them explicitly."
+            ) % {"name": name}
+        if not delegation_covers(delegation, act):
             return _(
                 "Your delegation from %(name)s does not cover this act (its type or its "
                 "matière is outside the delegation's scope)."

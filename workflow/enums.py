@@ -14,6 +14,9 @@ class CircuitPhase(models.TextChoices):
     PREPARATION = "preparation", _("Preparation (before the séance or the signature)")
     #: After the vote of a deliberation: its signatures (maire, secrétaire de séance…).
     SIGNATURE = "signature", _("Signature of an adopted deliberation")
+    #: Treasury flows (PES V2): visas of the finance service, then the ordonnateur's signature
+    #: of every bordereau of the flow (exports.pes).
+    PES = "pes", _("Signature of treasury flows (PES)")
 
 
 class StepKind(models.TextChoices):
@@ -73,3 +76,54 @@ class NotificationKind(models.TextChoices):
 class NotificationMode(models.TextChoices):
     IMMEDIATE = "immediate", _("One e-mail per notification")
     DAILY_DIGEST = "daily_digest", _("One e-mail a day with everything")
+
+
+class DelegationScope(models.TextChoices):
+    """What a delegation covers: acts (within its types and matières), treasury flows, or both.
+
+    Signing bordereaux of mandats and titres is a distinct delegation of the ordonnateur
+    (docs/adr/0005-pes-flows.md): an act delegation never covers PES flows by itself.
+    """
+
+    ACTS = "acts", _("Acts only")
+    PES = "pes", _("Treasury flows (PES) only")
+    ALL = "all", _("Acts and treasury flows (PES)")
+
+
+class BordereauStatus(models.TextChoices):
+    """Lifecycle of a PES bordereau (DESIGN.md "Lifecycles"); only workflow.lifecycles changes
+    it. Defined here, below exports.pes, because completing a PES circuit signs the bordereaux."""
+
+    IMPORTED = "imported", _("Imported")
+    BUILT = "built", _("Built by Délibre")
+    IN_CIRCUIT = "in_circuit", _("In signature circuit")
+    RETURNED = "returned", _("Back with the finance service")
+    SIGNED = "signed", _("Signed")
+    SENT = "sent", _("Sent to the treasury")
+    ACKNOWLEDGED = "acknowledged", _("Accepted by the treasury")
+    REJECTED = "rejected", _("Rejected by the treasury")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class PesFlowStatus(models.TextChoices):
+    """Summary of a flow's bordereaux, changed with them by workflow.lifecycles.PesFlowFlow."""
+
+    IMPORTED = "imported", _("Imported")
+    BUILT = "built", _("Built by Délibre")
+    IN_CIRCUIT = "in_circuit", _("In signature circuit")
+    RETURNED = "returned", _("Back with the finance service")
+    SIGNED = "signed", _("Signed")
+    SENT = "sent", _("Sent to the treasury")
+    ACKNOWLEDGED = "acknowledged", _("Accepted by the treasury")
+    PARTLY_ACCEPTED = "partly_accepted", _("Partly accepted by the treasury")
+    REJECTED = "rejected", _("Rejected by the treasury")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class TransmissionStatus(models.TextChoices):
+    """A flow's sending to the treasury (folder drop or S2LOW Hélios)."""
+
+    QUEUED = "queued", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")

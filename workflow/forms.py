@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from deliberations.enums import ActType
 from deliberations.models import Collectivite, Service, User
 
-from .enums import CircuitPhase, NotificationMode, StepKind, StepMode
+from .enums import CircuitPhase, DelegationScope, NotificationMode, StepKind, StepMode
 from .models import AssigneeGroup, Circuit
 from .services import StepSpec
 
@@ -239,6 +239,16 @@ class DelegationForm(forms.Form):
             "Classification codes separated by commas, e.g. “7, 3.1”; empty: every matière."
         ),
     )
+    scope = forms.ChoiceField(
+        label=_("Covers"),
+        choices=DelegationScope.choices,
+        initial=DelegationScope.ACTS,
+        required=False,
+        help_text=_(
+            "The signature of treasury flows (bordereaux of mandats and titres) is delegated "
+            "explicitly; act types and matières do not apply to it."
+        ),
+    )
     quality = forms.CharField(
         label=_("Quality of the delegate"),
         max_length=200,
@@ -265,6 +275,9 @@ class DelegationForm(forms.Form):
 
     def clean_matiere_codes(self) -> list[str]:
         return [code for code in re.split(r"[\s,;]+", self.cleaned_data["matiere_codes"]) if code]
+
+    def clean_scope(self) -> str:
+        return self.cleaned_data["scope"] or DelegationScope.ACTS
 
 
 class PreferenceForm(forms.Form):

@@ -27,7 +27,12 @@ from .models import GENESIS_HASH, AuditEvent, JournalAnchor, JournalChain
 
 #: Aggregates whose every row must have a journal chain: a row without one means its events
 #: (and its chain) were deleted, even before the next anchor.
-JOURNALED_MODELS = ("deliberations.collectivite", "deliberations.act", "deliberations.seance")
+JOURNALED_MODELS = (
+    "deliberations.collectivite",
+    "deliberations.act",
+    "deliberations.seance",
+    "pes.pesflow",
+)
 
 
 _ENCODER = json.JSONEncoder(

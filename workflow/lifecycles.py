@@ -17,6 +17,7 @@ from viewflow.fsm.base import TransitionDescriptor
 
 from deliberations.enums import ActStatus, ActType, SeanceStatus
 
+from .enums import BordereauStatus, PesFlowStatus, TransmissionStatus
 from .exceptions import TransitionRefused
 
 S = ActStatus
@@ -244,3 +245,176 @@ class SeanceFlow(Lifecycle):
     )
     def close(self) -> None:
         """Every item has been voted, postponed or withdrawn."""
+
+
+B = BordereauStatus
+
+
+class BordereauFlow(Lifecycle):
+    """Bordereau (PES): imported|built → in_circuit → signed → sent → acknowledged | rejected.
+
+    Also: returned (rejected or recalled in its circuit; it can be sent into a circuit again or
+    withdrawn), signed directly when it was imported already signed, withdrawn. The services of
+    exports.pes and the PES circuits of workflow.services.runs call these; see
+    docs/lifecycles.md."""
+
+    status = fsm.State(BordereauStatus, default=BordereauStatus.IMPORTED)
+    status_enum = BordereauStatus
+    subject = gettext_lazy("bordereau")
+
+    @status.setter()
+    def _set_status(self, value: str) -> None:
+        self.obj.status = value
+
+    @status.getter()
+    def _get_status(self) -> str:
+        return self.obj.status
+
+    @status.transition(
+        source=[B.IMPORTED, B.BUILT, B.RETURNED],
+        target=B.IN_CIRCUIT,
+        label=gettext_lazy("Send to circuit"),
+    )
+    def submit(self) -> None:
+        """The flow is sent into its signature circuit."""
+
+    @status.transition(
+        source=B.IN_CIRCUIT, target=B.RETURNED, label=gettext_lazy("Return to the finance service")
+    )
+    def return_to_finance(self) -> None:
+        """Rejected in the circuit, or recalled by its sender before anyone acted."""
+
+    @status.transition(source=B.IN_CIRCUIT, target=B.SIGNED, label=gettext_lazy("Sign"))
+    def sign(self) -> None:
+        """The ordonnateur (or a delegate) signed every bordereau of the flow."""
+
+    @status.transition(
+        source=B.IMPORTED, target=B.SIGNED, label=gettext_lazy("Accept a signed import")
+    )
+    def accept_signed(self) -> None:
+        """The flow was imported already signed, and every signature verifies."""
+
+    @status.transition(source=B.SIGNED, target=B.SENT, label=gettext_lazy("Send"))
+    def send(self) -> None:
+        """Delivered to the treasury (folder drop or S2LOW Hélios)."""
+
+    @status.transition(source=B.SENT, target=B.ACKNOWLEDGED, label=gettext_lazy("Acknowledge"))
+    def acknowledge(self) -> None:
+        """A PES_ACQUIT says the treasury accepted the bordereau."""
+
+    @status.transition(source=B.SENT, target=B.REJECTED, label=gettext_lazy("Reject"))
+    def reject(self) -> None:
+        """A PES_ACQUIT says the treasury rejected the bordereau."""
+
+    @status.transition(
+        source=[B.IMPORTED, B.BUILT, B.RETURNED],
+        target=B.WITHDRAWN,
+        label=gettext_lazy("Withdraw"),
+    )
+    def withdraw(self) -> None:
+        """Abandoned before signature (a corrected flow will be imported or built again)."""
+
+
+F = PesFlowStatus
+
+
+class PesFlowFlow(Lifecycle):
+    """The summary status of a PES flow, moved together with its bordereaux."""
+
+    status = fsm.State(PesFlowStatus, default=PesFlowStatus.IMPORTED)
+    status_enum = PesFlowStatus
+    subject = gettext_lazy("PES flow")
+
+    @status.setter()
+    def _set_status(self, value: str) -> None:
+        self.obj.status = value
+
+    @status.getter()
+    def _get_status(self) -> str:
+        return self.obj.status
+
+    @status.transition(
+        source=[F.IMPORTED, F.BUILT, F.RETURNED],
+        target=F.IN_CIRCUIT,
+        label=gettext_lazy("Send to circuit"),
+    )
+    def submit(self) -> None:
+        """Sent into its signature circuit."""
+
+    @status.transition(
+        source=F.IN_CIRCUIT, target=F.RETURNED, label=gettext_lazy("Return to the finance service")
+    )
+    def return_to_finance(self) -> None:
+        """Rejected in the circuit, or recalled by its sender."""
+
+    @status.transition(source=F.IN_CIRCUIT, target=F.SIGNED, label=gettext_lazy("Sign"))
+    def sign(self) -> None:
+        """Every bordereau is signed."""
+
+    @status.transition(
+        source=F.IMPORTED, target=F.SIGNED, label=gettext_lazy("Accept a signed import")
+    )
+    def accept_signed(self) -> None:
+        """Imported already signed, every signature verified."""
+
+    @status.transition(source=F.SIGNED, target=F.SENT, label=gettext_lazy("Send"))
+    def send(self) -> None:
+        """Delivered to the treasury."""
+
+    @status.transition(source=F.SENT, target=F.ACKNOWLEDGED, label=gettext_lazy("Acknowledge"))
+    def acknowledge(self) -> None:
+        """The treasury accepted every bordereau."""
+
+    @status.transition(
+        source=F.SENT, target=F.PARTLY_ACCEPTED, label=gettext_lazy("Acknowledge in part")
+    )
+    def acknowledge_partly(self) -> None:
+        """The treasury accepted some bordereaux and rejected others."""
+
+    @status.transition(source=F.SENT, target=F.REJECTED, label=gettext_lazy("Reject"))
+    def reject(self) -> None:
+        """The treasury rejected every bordereau (or the whole file)."""
+
+    @status.transition(
+        source=[F.IMPORTED, F.BUILT, F.RETURNED],
+        target=F.WITHDRAWN,
+        label=gettext_lazy("Withdraw"),
+    )
+    def withdraw(self) -> None:
+        """Abandoned before signature."""
+
+
+T = TransmissionStatus
+
+
+class TransmissionFlow(Lifecycle):
+    """Sending a flow: queued → sending → sent | failed; a transient error puts it back in the
+    queue (bounded attempts), a permanent one fails it (the flow can be sent again)."""
+
+    status = fsm.State(TransmissionStatus, default=TransmissionStatus.QUEUED)
+    status_enum = TransmissionStatus
+    subject = gettext_lazy("transmission")
+
+    @status.setter()
+    def _set_status(self, value: str) -> None:
+        self.obj.status = value
+
+    @status.getter()
+    def _get_status(self) -> str:
+        return self.obj.status
+
+    @status.transition(source=T.QUEUED, target=T.SENDING, label=gettext_lazy("Start sending"))
+    def start(self) -> None:
+        """A worker claims the transmission (only one can)."""
+
+    @status.transition(source=T.SENDING, target=T.SENT, label=gettext_lazy("Sent"))
+    def succeed(self) -> None:
+        """The folder or S2LOW took the file."""
+
+    @status.transition(source=T.SENDING, target=T.QUEUED, label=gettext_lazy("Try again later"))
+    def postpone(self) -> None:
+        """A transient error (network, platform down): another attempt will be made."""
+
+    @status.transition(source=[T.QUEUED, T.SENDING], target=T.FAILED, label=gettext_lazy("Fail"))
+    def fail(self) -> None:
+        """A permanent error, or too many attempts."""

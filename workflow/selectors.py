@@ -25,15 +25,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Concat
+from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from deliberations.enums import ActStatus, MandateRole, Role, SeanceStatus
 from deliberations.models import Act, AgendaItem, ElectedOfficial, Mandate, User
 from deliberations.permissions import collectivite_ids_for, has_role
 
-from .eligibility import Capacity, Entry, find_capacity, load_entries
-from .enums import CircuitPhase, DecisionAction, RunStatus, StepStatus
+from .eligibility import Capacity, Entry, find_capacity, is_pes_flow, load_entries
+from .enums import CircuitPhase, DecisionAction, DelegationScope, RunStatus, StepStatus
 from .exceptions import WorkflowError
 from .models import (
     Circuit,
@@ -96,6 +96,15 @@ def default_circuit(circuits: list[Circuit]) -> Circuit | None:
     return circuits[0] if len(circuits) == 1 else None
 
 
+def pes_circuits(collectivite_id: int) -> list[Circuit]:
+    """Active PES circuits of a collectivité: defaults first, then by name."""
+    return list(
+        Circuit.objects.filter(
+            collectivite_id=collectivite_id, phase=CircuitPhase.PES, is_active=True
+        ).order_by("-is_default", "name")
+    )
+
+
 def circuits_of(collectivite_id: int) -> QuerySet[Circuit]:
     return (
         Circuit.objects.filter(collectivite_id=collectivite_id)
@@ -112,8 +121,9 @@ def open_seance_holds(act: Act) -> bool:
 # --- Runs -------------------------------------------------------------------------------------
 
 
-def runs_of(act: Act) -> list[CircuitRun]:
-    """Every run of an act, oldest first, with steps, assignees, decisions and opinions."""
+def runs_of(act: Any) -> list[CircuitRun]:
+    """Every run of an act (or of a PES flow), oldest first, with steps, assignees, decisions
+    and opinions."""
     steps = StepRun.objects.order_by("position").prefetch_related(
         Prefetch(
             "assignees",
@@ -131,7 +141,7 @@ def runs_of(act: Act) -> list[CircuitRun]:
         ),
     )
     return list(
-        CircuitRun.objects.filter(act=act)
+        CircuitRun.objects.filter(**{"flow" if is_pes_flow(act) else "act": act})
         .select_related("started_by")
         .prefetch_related(Prefetch("steps", queryset=steps))
         .order_by("started_at", "pk")
@@ -221,6 +231,7 @@ def covering_delegations(
     return Delegation.objects.filter(
         types,
         matieres,
+        scope__in=[DelegationScope.ACTS, DelegationScope.ALL],
         delegate_id=delegate_id,
         collectivite_id=collectivite,
         revoked_at__isnull=True,
@@ -231,6 +242,13 @@ def covering_delegations(
 
 def _outer_act(path: str) -> Any:
     return OuterRef(OuterRef(f"run__act__{path}"))
+
+
+def _in_collectivites(prefix: str, ids: list[int]) -> Q:
+    """Runs (at ``prefix``) of an act or of a PES flow of these collectivités."""
+    return Q(**{f"{prefix}act__collectivite_id__in": ids}) | Q(
+        **{f"{prefix}flow__collectivite_id__in": ids}
+    )
 
 
 def actionable_steps(
@@ -259,17 +277,32 @@ def actionable_steps(
     ).filter(
         Q(delegator_id=OuterRef("user_id")) | Q(delegator__assignee_groups=OuterRef("group_id"))
     )
+    # A PES flow's run: delegations whose scope includes treasury flows (no type nor matière).
+    flow_delegations = Delegation.objects.filter(
+        Q(delegator_id=OuterRef("user_id")) | Q(delegator__assignee_groups=OuterRef("group_id")),
+        scope__in=[DelegationScope.PES, DelegationScope.ALL],
+        delegate_id=user.pk,
+        collectivite_id=OuterRef(OuterRef("run__flow__collectivite_id")),
+        revoked_at__isnull=True,
+        starts_on__lte=day,
+        ends_on__gte=day,
+    )
     behalf = (
-        unapproved.annotate(delegator=Subquery(delegations.values("delegator_id")[:1]))
+        unapproved.annotate(
+            delegator=Coalesce(
+                Subquery(delegations.values("delegator_id")[:1]),
+                Subquery(flow_delegations.values("delegator_id")[:1]),
+            )
+        )
         .filter(delegator__isnull=False)
         .values("delegator")[:1]
     )
     waiting = OpinionRequest.objects.filter(step_run=OuterRef("pk"), answered_at__isnull=True)
     return (
         StepRun.objects.filter(
+            _in_collectivites("run__", ids),
             status=StepStatus.ACTIVE,
             run__status=RunStatus.ACTIVE,
-            run__act__collectivite_id__in=ids,
         )
         .exclude(Exists(waiting))
         .annotate(
@@ -286,29 +319,35 @@ def pending_opinions(user: Any, *, collectivite_id: int | None = None) -> QueryS
     if collectivite_id is not None:
         ids = [i for i in ids if i == collectivite_id]
     return OpinionRequest.objects.filter(
+        _in_collectivites("step_run__run__", ids),
         requested_from_id=user.pk,
         answered_at__isnull=True,
         step_run__status=StepStatus.ACTIVE,
         step_run__run__status=RunStatus.ACTIVE,
-        step_run__run__act__collectivite_id__in=ids,
     )
 
 
 @dataclass(frozen=True)
 class InboxItem:
-    """A folder waiting for the user: a step to decide, or an opinion to give."""
+    """A folder waiting for the user: a step to decide, or an opinion to give. The folder is an
+    act, or a PES flow (``act`` is None then)."""
 
-    act: Act
+    act: Act | None
     step: StepRun
     received_at: dt.datetime
     deadline: dt.date | None = None
     late: bool = False
     on_behalf_of: User | None = None
     opinion: OpinionRequest | None = None
+    flow: Any = None
 
     @property
     def is_opinion(self) -> bool:
         return self.opinion is not None
+
+    @property
+    def folder(self) -> Any:
+        return self.act if self.act is not None else self.flow
 
 
 def inbox_for(user: Any, *, collectivite_id: int | None = None) -> list[InboxItem]:
@@ -319,7 +358,7 @@ def inbox_for(user: Any, *, collectivite_id: int | None = None) -> list[InboxIte
     day = timezone.localdate()
     steps = list(
         actionable_steps(user, collectivite_id=collectivite_id, day=day)
-        .select_related("run__act__matiere", "run__act__drafter")
+        .select_related("run__act__matiere", "run__act__drafter", "run__flow__created_by")
         .order_by("late", F("deadline").asc(nulls_last=True), "activated_at", "pk")
     )
     behalf_ids = {s.behalf_id for s in steps if not s.own}
@@ -332,11 +371,15 @@ def inbox_for(user: Any, *, collectivite_id: int | None = None) -> list[InboxIte
             deadline=step.deadline,
             late=step.deadline is not None and step.deadline < day,
             on_behalf_of=None if step.own else delegators.get(step.behalf_id),
+            flow=step.run.flow,
         )
         for step in steps
     ]
     opinions = pending_opinions(user, collectivite_id=collectivite_id).select_related(
-        "step_run__run__act__matiere", "step_run__run__act__drafter", "requested_by"
+        "step_run__run__act__matiere",
+        "step_run__run__act__drafter",
+        "step_run__run__flow",
+        "requested_by",
     )
     items += [
         InboxItem(
@@ -344,6 +387,7 @@ def inbox_for(user: Any, *, collectivite_id: int | None = None) -> list[InboxIte
             step=opinion.step_run,
             received_at=opinion.requested_at,
             opinion=opinion,
+            flow=opinion.step_run.run.flow,
         )
         for opinion in opinions.order_by("requested_at", "pk")
     ]
@@ -444,7 +488,7 @@ def mention_for(decision: Decision) -> str:
     """The legal mention of a decision taken by delegation ("" in one's own name)."""
     if decision.on_behalf_of_id is None:
         return ""
-    act = decision.step_run.run.act
+    act = decision.step_run.run.folder
     day = timezone.localtime(decision.created_at).date()
     delegation = (
         Delegation.objects.filter(
@@ -465,7 +509,9 @@ def mention_for(decision: Decision) -> str:
 
 def notifications_of(user: Any) -> QuerySet[Notification]:
     return (
-        Notification.objects.filter(user=user).select_related("act").order_by("-created_at", "-pk")
+        Notification.objects.filter(user=user)
+        .select_related("act", "flow")
+        .order_by("-created_at", "-pk")
     )
 
 
@@ -488,6 +534,7 @@ __all__ = [
     "open_seance_holds",
     "panel_for",
     "pending_opinions",
+    "pes_circuits",
     "phase_for",
     "runs_of",
 ]

@@ -98,3 +98,36 @@ class TdtProtocolError(TdtError, Conflict):
     """Permanent: the TdT answered something this client cannot understand."""
 
     code = "tdt_protocol_error"
+
+
+# -- Refusals of the transmission services (exports.actes.services) ----------------------------
+
+
+class TransmissionRefused(ActesError, Conflict):
+    """The act or the transmission is not in a state that allows this action; nothing changed."""
+
+    code = "transmission_refused"
+
+
+class StaleClassification(ActesError, Conflict):
+    """The act's matière is not taken from the prefecture's current classification."""
+
+    code = "stale_classification"
+
+
+class TdtNotConfigured(ActesError, Conflict):
+    """The collectivité has no usable connector to the tiers de télétransmission."""
+
+    code = "tdt_not_configured"
+
+
+class InvalidTdtSettings(ActesError, InvalidInput):
+    """Settings of the connector that cannot work (missing folder, bad address…)."""
+
+    code = "invalid_tdt_settings"
+
+
+class ReturnRefused(ActesError, InvalidInput):
+    """An incoming file that cannot be imported for this collectivité; nothing was imported."""
+
+    code = "return_refused"

@@ -40,7 +40,7 @@ from lxml import etree
 from core.exceptions import InvalidInput
 from core.xml import parse_xml
 
-from .builder import Acte, check_acte
+from .builder import Acte, Piece, check_acte
 from .exceptions import (
     TdtAuthenticationFailed,
     TdtNotFound,
@@ -443,14 +443,52 @@ class S2lowClient:
             refs.append(PrefectureMessageRef(*(int(group) for group in match.groups())))
         return refs
 
-    def get_prefecture_message(self, *, transaction_id: int) -> IncomingPackage:
-        """Download and read one prefecture message (its tar.gz, through S2LOW's redirect)."""
+    def download_prefecture_message(self, *, transaction_id: int) -> bytes:
+        """The bytes of one prefecture message as S2LOW stores it (its tar.gz), unread."""
         result = self._request(
             "GET", ACTES_PATH + "actes_transac_get_document.php", query={"id": str(transaction_id)}
         )
         if result.body.startswith(b"KO"):
             self._ok_lines(result)
-        return read_incoming(content=result.body, name=f"transaction-{transaction_id}.tar.gz")
+        return result.body
+
+    def get_prefecture_message(self, *, transaction_id: int) -> IncomingPackage:
+        """Download and read one prefecture message (its tar.gz, through S2LOW's redirect)."""
+        content = self.download_prefecture_message(transaction_id=transaction_id)
+        return read_incoming(content=content, name=f"transaction-{transaction_id}.tar.gz")
+
+    def send_response(
+        self,
+        *,
+        transaction_id: int,
+        type_envoie: int,
+        document: Piece,
+        attachments: Sequence[Piece] = (),
+    ) -> int:
+        """Answer a prefecture letter (actes_transac_reponse_create.php); return the answer's id.
+
+        ``transaction_id`` is S2LOW's id of the letter (2-1, 3-1, 4-1); ``type_envoie`` 4 answers
+        with the documents, 3 refuses with a letter (as Pastell's S2LOW connector posts them).
+        Side effect: S2LOW sends the answer to the prefecture. Not idempotent (see create).
+        """
+        fields = [
+            ("api", "1"),
+            ("id", str(transaction_id)),
+            ("type_envoie", str(type_envoie)),
+            ("type_acte", document.type_pj),
+        ]
+        fields += [("type_pj[]", piece.type_pj) for piece in attachments]
+        files = [("acte_pdf_file", upload_name(document.filename), document.content)]
+        files += [
+            ("acte_attachments[]", upload_name(piece.filename), piece.content)
+            for piece in attachments
+        ]
+        lines = self._ok_lines(
+            self._request(
+                "POST", ACTES_PATH + "actes_transac_reponse_create.php", fields=fields, files=files
+            )
+        )
+        return self._transaction_id(lines)
 
     def cancel_transaction(self, *, transaction_id: int) -> int:
         """Ask S2LOW to cancel an acknowledged act (6-1); return the cancellation's transaction id.
@@ -466,14 +504,18 @@ class S2lowClient:
         )
         return self._transaction_id(lines)
 
-    def fetch_classification(self) -> RetourClassification:
-        """Download the collectivité's current classification (actes_classification_fetch.php)."""
+    def download_classification(self) -> bytes:
+        """The bytes of the collectivité's current classification file, unread."""
         result = self._request(
             "GET", ACTES_PATH + "actes_classification_fetch.php", query={"api": "1"}
         )
         if result.body.startswith(b"KO"):
             self._ok_lines(result)
-        message = read_message(content=result.body, name="classification.xml")
+        return result.body
+
+    def fetch_classification(self) -> RetourClassification:
+        """Download the collectivité's current classification (actes_classification_fetch.php)."""
+        message = read_message(content=self.download_classification(), name="classification.xml")
         if not isinstance(message, RetourClassification):
             raise TdtProtocolError(
                 _(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from core.exceptions import Conflict, DelibreError, InvalidInput
+from core.exceptions import Conflict, DelibreError, Forbidden, InvalidInput
 
 if TYPE_CHECKING:
     from .issues import PesIssue
@@ -83,3 +83,58 @@ class PesAlreadySigned(PesError, Conflict):
     """A bordereau (or the whole flow) already carries a signature."""
 
     code = "pes_already_signed"
+
+
+# --- Refusals of the services (stored flows, circuits, sending) -------------------------------
+
+
+class PesNotAllowed(PesError, Forbidden):
+    """The user's role does not allow this action on treasury flows."""
+
+    code = "pes_not_allowed"
+
+
+class PesWrongCollectivite(PesError, InvalidInput):
+    """The file is addressed to another collectivité (IdColl)."""
+
+    code = "pes_wrong_collectivite"
+
+
+class PesDuplicateFile(PesError, Conflict):
+    """This very file was already imported (and not withdrawn)."""
+
+    code = "pes_duplicate_file"
+
+
+class PesStateRefused(PesError, Conflict):
+    """The flow is not in a state that allows this action (not signed yet, already sent…)."""
+
+    code = "pes_state"
+
+
+class PesNotConfigured(PesError, InvalidInput):
+    """The collectivité's PES identifiers, circuit or connector are missing."""
+
+    code = "pes_not_configured"
+
+
+class PesMandatesInvalid(PesError, InvalidInput):
+    """The table of mandats to issue has errors; ``problems`` lists them by line."""
+
+    code = "pes_mandates_invalid"
+
+    def __init__(self, message: Any = "", *, problems: Sequence[str] = (), code: str | None = None):
+        super().__init__(message, code=code)
+        self.problems: list[str] = list(problems)
+
+
+class PesDeliveryFailed(PesError, InvalidInput):
+    """The drop folder or S2LOW refused the flow for good (the flow can be sent again later)."""
+
+    code = "pes_delivery_failed"
+
+
+class PesDeliveryUnavailable(PesError, Conflict):
+    """The drop folder or S2LOW cannot be reached now: another attempt will be made."""
+
+    code = "pes_delivery_unavailable"

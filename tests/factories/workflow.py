@@ -11,8 +11,13 @@ from django.utils import timezone
 from workflow import services
 from workflow.enums import CircuitPhase, StepKind, StepMode
 from workflow.models import AssigneeGroup, Delegation
+from workflow.services.runs import SignatureProof
 
 from . import CollectiviteFactory, UserFactory
+
+#: What the signing service hands over when it approves a signature or seal step (the
+#: workflow tests approve such steps directly: the signing tests go through sign_step).
+PROOF = SignatureProof(document_sha256="ab" * 32, level="B-B", validation_report="sha256:test")
 
 
 class AssigneeGroupFactory(factory.django.DjangoModelFactory):

@@ -16,7 +16,7 @@ from tests.factories import (
     MandateFactory,
     NumberingSchemeFactory,
 )
-from tests.factories.workflow import DelegationFactory, make_circuit, signature, visa
+from tests.factories.workflow import PROOF, DelegationFactory, make_circuit, signature, visa
 from tests.workflow.conftest import matiere, project
 from workflow import services
 from workflow.enums import StepStatus
@@ -96,7 +96,7 @@ def test_a_delegate_in_scope_decides_for_the_delegator(
     act, signing = arrete
     _delegate(collectivite, maire, adjointe, act_types=types, matiere_codes=codes)
     assert [item.step for item in inbox_for(adjointe)] == [signing]
-    services.approve_step(step_run=signing, actor=adjointe)
+    services.approve_step(step_run=signing, actor=adjointe, signature=PROOF)
     decision = Decision.objects.get(step_run=signing)
     assert (decision.actor, decision.on_behalf_of) == (adjointe, maire)
     event = list(events_for(act))[-1]
@@ -157,7 +157,7 @@ def test_dates_are_inclusive(collectivite, arrete, maire, adjointe):
     _act, signing = arrete
     today = timezone.localdate()
     _delegate(collectivite, maire, adjointe, starts_on=today, ends_on=today)
-    services.approve_step(step_run=signing, actor=adjointe)
+    services.approve_step(step_run=signing, actor=adjointe, signature=PROOF)
     signing.refresh_from_db()
     assert signing.status == StepStatus.DONE
 
@@ -167,7 +167,7 @@ def test_on_behalf_of_names_the_delegator(collectivite, arrete, maire, adjointe,
     _delegate(collectivite, maire, adjointe)
     with pytest.raises(NotAuthorised):
         services.approve_step(step_run=signing, actor=adjointe, on_behalf_of=deputy_dgs)
-    services.approve_step(step_run=signing, actor=adjointe, on_behalf_of=maire)
+    services.approve_step(step_run=signing, actor=adjointe, on_behalf_of=maire, signature=PROOF)
     assert Decision.objects.get(step_run=signing).on_behalf_of == maire
 
 
@@ -344,7 +344,7 @@ def test_a_delegate_signature_step_keeps_the_mention_reachable(
     act = project(collectivite, clerk, act_type=ActType.DECISION)
     run = services.start_circuit(act=act, actor=clerk)
     services.approve_step(step_run=run.steps.get(position=1), actor=maire)
-    services.approve_step(step_run=run.steps.get(position=2), actor=adjointe)
+    services.approve_step(step_run=run.steps.get(position=2), actor=adjointe, signature=PROOF)
     decisions = Decision.objects.filter(step_run__run=run).order_by("pk")
     assert [mention_for(d) for d in decisions] == [
         "",

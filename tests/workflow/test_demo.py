@@ -20,9 +20,14 @@ pytestmark = pytest.mark.slow
 def test_demo_has_circuits_a_delegation_and_folders_in_every_state(db):
     demo, created = load_demo()
     assert created
-    assert list(AssigneeGroup.objects.values_list("name", flat=True)) == ["Direction générale"]
+    # The treasury flows (exports.pes.demo) add the finance desk and the PES circuit.
+    assert list(AssigneeGroup.objects.values_list("name", flat=True)) == [
+        "Direction générale",
+        "Service des finances",
+    ]
     assert list(Circuit.objects.order_by("name").values_list("name", "phase")) == [
         ("Arrêtés du Maire", "preparation"),
+        ("Flux comptables (PES)", "pes"),
         ("Préparation des délibérations", "preparation"),
         ("Signature des délibérations", "signature"),
     ]
@@ -65,9 +70,10 @@ def test_scenario_runs_a_rejection_and_a_resubmission(db, tmp_path):
         "(6 runs, 1 returned)"
     )
     arrete = next(a for a in summary["acts"] if a["objet"].startswith("Arrêté"))
-    assert (arrete["status"], arrete["number"].startswith("AR")) == ("signed", True)
+    assert (arrete["status"], arrete["number"].startswith("AR")) == ("published", True)
     journal = [json.loads(line) for line in (tmp_path / "journal.jsonl").read_text().splitlines()]
     actions = [e["action"] for e in journal]
     assert actions.count("act.circuit.rejected") == 2
-    assert actions.count("act.circuit.completed") == 6
+    # 5 preparation runs, the arrêté's run (signed in the signing phase), 4 signature runs
+    assert actions.count("act.circuit.completed") == 10
     assert verify_journal().ok

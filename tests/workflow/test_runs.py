@@ -14,7 +14,7 @@ from deliberations.enums import ActStatus, ActType, Role
 from deliberations.exceptions import NotAllowed, NumberingError, StateConflict
 from deliberations.models import Act
 from tests.factories import member
-from tests.factories.workflow import DelegationFactory, make_circuit, visa
+from tests.factories.workflow import PROOF, DelegationFactory, make_circuit, visa
 from tests.workflow.conftest import matiere, project
 from workflow import services
 from workflow.enums import CircuitPhase, DecisionAction, RunStatus, StepMode, StepStatus
@@ -488,7 +488,7 @@ def test_an_arrete_is_numbered_at_its_first_signature_and_signed_at_the_end(
     act.refresh_from_db()
     year = act.numbered_at.year
     assert (act.status, act.number) == (ActStatus.IN_CIRCUIT, f"AR{year}_0001")
-    services.approve_step(step_run=step(run, 2), actor=maire)
+    services.approve_step(step_run=step(run, 2), actor=maire, signature=PROOF)
     act.refresh_from_db()
     assert (act.status, act.number, act.decision_date is not None) == (
         ActStatus.SIGNED,
@@ -589,10 +589,10 @@ def test_the_signature_run_signs_the_adopted_deliberation(
     act, seance = adopted
     delib.close_seance(seance=seance, actor=clerk)
     run = services.start_circuit(act=act, actor=clerk)
-    services.approve_step(step_run=step(run, 1), actor=maire)
+    services.approve_step(step_run=step(run, 1), actor=maire, signature=PROOF)
     act.refresh_from_db()
     assert act.status == ActStatus.ADOPTED
-    services.approve_step(step_run=step(run, 2), actor=secretaire)
+    services.approve_step(step_run=step(run, 2), actor=secretaire, signature=PROOF)
     act.refresh_from_db()
     assert act.status == ActStatus.SIGNED
     assert [s.signer_quality for s in run.steps.order_by("position")] == [
@@ -704,3 +704,15 @@ def test_a_decision_fits_the_budget_with_pytest_django_fixture(
     first = step(run, 1)
     with django_assert_max_num_queries(10):
         services.approve_step(step_run=first, actor=deputy_dgs)
+
+
+def test_a_signature_step_cannot_be_skipped(adopted, clerk, admin, signatures):
+    act, seance = adopted
+    delib.close_seance(seance=seance, actor=clerk)
+    run = services.start_circuit(act=act, actor=clerk)
+    before = state(act)
+    with pytest.raises(InvalidWorkflowInput) as info:
+        services.skip_step(step_run=step(run, 1), actor=admin, reason="Maire absent")
+    assert str(info.value).startswith("A signature or seal step cannot be skipped")
+    assert state(act) == before
+    assert step(run, 1).status == StepStatus.ACTIVE

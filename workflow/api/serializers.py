@@ -165,7 +165,7 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 
 class OpinionRequestSerializer(serializers.ModelSerializer):
-    act = serializers.IntegerField(source="step_run.run.act_id", read_only=True)
+    act = serializers.IntegerField(source="step_run.run.act_id", read_only=True, allow_null=True)
     requested_by_name = serializers.SerializerMethodField()
     requested_from_name = serializers.SerializerMethodField()
 
@@ -226,6 +226,7 @@ class CircuitRunSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "act",
+            "flow",
             "circuit",
             "circuit_name",
             "phase",
@@ -310,6 +311,7 @@ class DelegationSerializer(serializers.ModelSerializer):
             "ends_on",
             "act_types",
             "matiere_codes",
+            "scope",
             "quality",
             "reference",
             "mention",
@@ -335,10 +337,14 @@ class DelegationSerializer(serializers.ModelSerializer):
 
 class InboxItemSerializer(serializers.Serializer):
     kind = serializers.SerializerMethodField()
-    act = serializers.IntegerField(source="act.pk")
-    act_objet = serializers.CharField(source="act.objet")
-    act_number = serializers.CharField(source="act.number")
-    act_type = serializers.CharField(source="act.act_type")
+    act = serializers.IntegerField(source="act.pk", allow_null=True, default=None)
+    act_objet = serializers.CharField(source="act.objet", allow_null=True, default=None)
+    act_number = serializers.CharField(source="act.number", allow_null=True, default=None)
+    act_type = serializers.CharField(source="act.act_type", allow_null=True, default=None)
+    flow = serializers.IntegerField(
+        source="flow.pk", allow_null=True, default=None, help_text="A PES flow to sign or visa."
+    )
+    flow_title = serializers.CharField(source="flow.title", allow_null=True, default=None)
     step_run = serializers.IntegerField(source="step.pk")
     step_label = serializers.CharField(source="step.label")
     step_kind = serializers.CharField(source="step.kind")
@@ -359,7 +365,7 @@ class InboxItemSerializer(serializers.Serializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    act_objet = serializers.CharField(source="act.objet", read_only=True)
+    act_objet = serializers.CharField(source="act.objet", read_only=True, allow_null=True)
 
     class Meta:
         model = Notification
@@ -367,6 +373,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             "id",
             "act",
             "act_objet",
+            "flow",
             "kind",
             "message",
             "created_at",

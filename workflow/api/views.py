@@ -345,6 +345,7 @@ class DelegationViewSet(
             matiere_codes=data.get("matiere_codes", []),
             quality=data.get("quality", ""),
             reference=data.get("reference", ""),
+            scope=data.get("scope", "acts"),
         )
         return Response(self.get_serializer(delegation).data, status=status.HTTP_201_CREATED)
 
@@ -430,8 +431,8 @@ class NotificationPreferenceView(generics.GenericAPIView):
 _OBJECT_PARAMETER = OpenApiParameter(
     "object",
     str,
-    description='The object whose chain to read: "act:12", "seance:3" or "collectivite:1" '
-    "(administrators only).",
+    description='The object whose chain to read: "act:12", "seance:3", "pesflow:4" (a PES '
+    'flow) or "collectivite:1" (administrators only).',
 )
 _COLLECTIVITE_PARAMETER = OpenApiParameter(
     "collectivite", int, description="Every event of a collectivité (administrators only)."
@@ -457,6 +458,10 @@ class JournalView(generics.GenericAPIView):
                 owner = Seance.objects.filter(pk=ident).values_list("collectivite_id", flat=True)
             elif kind == "collectivite":
                 owner = Collectivite.objects.filter(pk=ident).values_list("pk", flat=True)
+            elif kind == "pesflow":
+                owner = CircuitRun.flow.field.related_model.objects.filter(pk=ident).values_list(
+                    "collectivite_id", flat=True
+                )
             else:
                 raise Http404
             collectivite_id = owner.first()

@@ -138,10 +138,25 @@ class CircuitStep(models.Model):
 
 
 class CircuitRun(models.Model):
-    """One passage of an act through a circuit, frozen when it starts."""
+    """One passage of a folder through a circuit, frozen when it starts.
+
+    The folder is an act or a PES flow (exactly one of ``act`` and ``flow``, checked by the
+    database); ``folder`` returns it.
+    """
 
     act = models.ForeignKey(
-        "deliberations.Act", on_delete=models.PROTECT, related_name="circuit_runs"
+        "deliberations.Act",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="circuit_runs",
+    )
+    flow = models.ForeignKey(
+        "pes.PesFlow",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="circuit_runs",
     )
     circuit = models.ForeignKey(
         Circuit, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
@@ -165,15 +180,32 @@ class CircuitRun(models.Model):
             # At most one run in progress per act: the database says no even if a check races.
             models.UniqueConstraint(
                 fields=["act"], condition=Q(status="active"), name="run_one_active_per_act"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["flow"], condition=Q(status="active"), name="run_one_active_per_flow"
+            ),
+            models.CheckConstraint(
+                condition=Q(act__isnull=False, flow__isnull=True)
+                | Q(act__isnull=True, flow__isnull=False),
+                name="run_act_xor_flow",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.circuit_name} ({self.get_status_display()})"
 
     @property
+    def folder(self):
+        """The act or the PES flow this run carries."""
+        return self.act if self.act_id is not None else self.flow
+
+    @property
+    def is_pes(self) -> bool:
+        return self.flow_id is not None
+
+    @property
     def journal_chain_key(self) -> str:
-        return f"act:{self.act_id}"
+        return f"act:{self.act_id}" if self.act_id is not None else f"pesflow:{self.flow_id}"
 
 
 class StepRun(models.Model):

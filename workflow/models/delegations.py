@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from deliberations.enums import ActType
 
+from ..enums import DelegationScope
+
 
 def matiere_in_scope(code: str | None, prefixes: list[str]) -> bool:
     """Does classification ``code`` ("7.1.2") fall under one of ``prefixes`` ("7", "7.1")?
@@ -57,6 +59,15 @@ class Delegation(models.Model):
         default=list,
         blank=True,
         help_text=_('Classification codes such as "7" or "7.1"; none means every matière.'),
+    )
+    scope = models.CharField(
+        _("covers"),
+        max_length=10,
+        choices=DelegationScope.choices,
+        default=DelegationScope.ACTS,
+        help_text=_(
+            "Signing treasury flows (bordereaux of mandats and titres) is delegated explicitly."
+        ),
     )
     quality = models.CharField(
         _("quality of the delegate"),
@@ -109,6 +120,13 @@ class Delegation(models.Model):
 
     def covers(self, act_type: str, matiere_code: str | None) -> bool:
         """Is an act of this type and matière inside the scope (dates aside)?"""
+        if self.scope == DelegationScope.PES:
+            return False
         if self.act_types and act_type not in self.act_types:
             return False
         return matiere_in_scope(matiere_code, self.matiere_codes)
+
+    @property
+    def covers_pes(self) -> bool:
+        """Does it cover the signature of treasury flows (dates aside)?"""
+        return self.scope in (DelegationScope.PES, DelegationScope.ALL)

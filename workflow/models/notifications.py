@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..enums import NotificationKind, NotificationMode
@@ -37,7 +38,18 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     act = models.ForeignKey(
-        "deliberations.Act", on_delete=models.CASCADE, related_name="notifications"
+        "deliberations.Act",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    flow = models.ForeignKey(
+        "pes.PesFlow",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
     )
     kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
     message = models.TextField(_("message"))
@@ -52,7 +64,12 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_fact")
+            models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_fact"),
+            models.CheckConstraint(
+                condition=Q(act__isnull=False, flow__isnull=True)
+                | Q(act__isnull=True, flow__isnull=False),
+                name="notification_act_xor_flow",
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "read_at"]),
@@ -61,3 +78,8 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.kind}"
+
+    @property
+    def folder(self):
+        """The act or the PES flow the notification is about."""
+        return self.act if self.act_id is not None else self.flow

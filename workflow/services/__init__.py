@@ -1,6 +1,6 @@
 """Domain actions of the workflow app (verb-first, keyword-only, with an actor)."""
 
-from ..selectors import applicable_circuits
+from ..selectors import applicable_circuits, pes_circuits
 from .circuits import (
     StepSpec,
     create_circuit,
@@ -22,11 +22,13 @@ from .runs import (
     SignatureProof,
     answer_opinion,
     approve_step,
+    lock_run,
     recall,
     reject_step,
     request_opinion,
     skip_step,
     start_circuit,
+    start_flow_circuit,
 )
 
 __all__ = [
@@ -41,7 +43,9 @@ __all__ = [
     "create_notifications",
     "deactivate_circuit",
     "deactivate_group",
+    "lock_run",
     "mark_read",
+    "pes_circuits",
     "recall",
     "reject_step",
     "request_opinion",
@@ -51,6 +55,7 @@ __all__ = [
     "set_notification_preference",
     "skip_step",
     "start_circuit",
+    "start_flow_circuit",
     "update_circuit",
     "update_group",
 ]

@@ -210,6 +210,8 @@ def _check_steps(
                 field="steps",
             )
         signs = StepKind(spec.kind).signs
+        if phase == CircuitPhase.PES:
+            _check_pes_step(spec, position, signing_seen)
         if phase == CircuitPhase.SIGNATURE and not signs:
             raise InvalidWorkflowInput(
                 _(
@@ -250,12 +252,45 @@ def _check_steps(
                 signer_quality=(spec.signer_quality or "").strip() if signs else "",
             )
         )
+    if phase == CircuitPhase.PES and not signing_seen:
+        raise InvalidWorkflowInput(
+            _("A PES circuit ends with the signature of the ordonnateur: add that step."),
+            field="steps",
+        )
     return cleaned
+
+
+def _check_pes_step(spec: StepSpec, position: int, signing_seen: bool) -> None:
+    """A PES circuit: visas, then one signature that signs every bordereau of the flow."""
+    where = {"position": position}
+    if spec.kind == StepKind.SEAL:
+        raise InvalidWorkflowInput(
+            _(
+                "Step %(position)s: bordereaux are signed by the ordonnateur or a delegate, "
+                "in person; a server seal is not a signature the treasury accepts."
+            )
+            % where,
+            field="steps",
+        )
+    if spec.kind == StepKind.SIGNATURE and (signing_seen or spec.mode != StepMode.ONE):
+        raise InvalidWorkflowInput(
+            _(
+                "Step %(position)s: a PES circuit has one signature step, decided by any one "
+                "of its assignees (each bordereau carries one signature)."
+            )
+            % where,
+            field="steps",
+        )
 
 
 def _check_phase(phase: str, act_types: list[str]) -> None:
     if phase not in CircuitPhase.values:
         raise InvalidWorkflowInput(_("Unknown phase."), field="phase")
+    if phase == CircuitPhase.PES and act_types:
+        raise InvalidWorkflowInput(
+            _("A PES circuit applies to treasury flows, not to acts: choose no act type."),
+            field="act_types",
+        )
     if phase == CircuitPhase.SIGNATURE and (
         not act_types or not all(ActType(t).is_voted for t in act_types)
     ):

@@ -16,6 +16,7 @@ from deliberations.permissions import has_role, require_role
 from deliberations.services._common import locked
 from workflow.journal import record_event
 
+from ..enums import DelegationScope
 from ..exceptions import InvalidWorkflowInput, NotAuthorised
 from ..models import Delegation
 
@@ -63,9 +64,11 @@ def create_delegation(
     matiere_codes: Iterable[str] = (),
     quality: str = "",
     reference: str = "",
+    scope: str = DelegationScope.ACTS,
 ) -> Delegation:
     """Let ``delegate`` act on ``delegator``'s folders from ``starts_on`` to ``ends_on``
-    (inclusive), for the act types and matières given (none: all).
+    (inclusive), for the act types and matières given (none: all). ``scope`` says whether it
+    covers acts, treasury flows (PES: the signature of bordereaux), or both.
 
     Who: the delegator for themselves, or an administrator. Both people must belong to the
     collectivité. Side effects: journal event ``workflow.delegation.created``.
@@ -82,6 +85,8 @@ def create_delegation(
         raise InvalidWorkflowInput(
             _("This delegation would already be over: check its end date."), field="ends_on"
         )
+    if scope not in DelegationScope.values:
+        raise InvalidWorkflowInput(_("Unknown delegation scope."), field="scope")
     types = _clean_types(act_types)
     codes = _clean_codes(matiere_codes)
     members = set(
@@ -108,6 +113,7 @@ def create_delegation(
             matiere_codes=codes,
             quality=(quality or "").strip(),
             reference=(reference or "").strip(),
+            scope=scope,
             created_by=actor,
         )
         record_event(
@@ -125,6 +131,7 @@ def create_delegation(
                 "matiere_codes": codes,
                 "quality": delegation.quality,
                 "reference": delegation.reference,
+                "scope": str(scope),
             },
         )
     return delegation

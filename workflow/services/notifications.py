@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import smtplib
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -26,7 +27,7 @@ from django.utils.translation import ngettext
 
 from deliberations.models import Act, User
 
-from ..eligibility import act_scope, load_entries
+from ..eligibility import delegation_covers, is_pes_flow, load_entries
 from ..enums import DecisionAction, NotificationKind, NotificationMode, RunStatus, StepStatus
 from ..exceptions import InvalidWorkflowInput, NotAuthorised
 from ..models import (
@@ -64,16 +65,28 @@ def queue_notification(
     transaction.on_commit(lambda: tasks.deliver_notifications.delay(**kwargs))
 
 
-def act_url(act: Act) -> str:
+def act_url(act: Any) -> str:
+    """The page of a folder: an act's page, or a PES flow's (the "visionneuse")."""
+    if is_pes_flow(act):
+        return settings.PUBLIC_URL + reverse("pes-flow-detail", args=[act.pk])
     return settings.PUBLIC_URL + reverse("act-detail", args=[act.pk])
 
 
-def step_recipients(step: StepRun, act: Act, *, day: dt.date | None = None) -> set[int]:
-    """Assignees of a step (desk members included) and their delegates in force for the act."""
+def _title(folder: Any) -> str:
+    return folder.title if is_pes_flow(folder) else folder.objet
+
+
+def _about(folder: Any) -> dict[str, Any]:
+    """The Notification field naming the folder."""
+    return {"flow": folder} if is_pes_flow(folder) else {"act": folder}
+
+
+def step_recipients(step: StepRun, act: Any, *, day: dt.date | None = None) -> set[int]:
+    """Assignees of a step (desk members included) and their delegates in force for the folder
+    (an act, or a PES flow)."""
     day = day or timezone.localdate()
     entries = load_entries(step.pk)
     persons = {e.user_id for e in entries if e.user_id} | {m for e in entries for m in e.members}
-    act_type, code = act_scope(act)
     delegates = {
         d.delegate_id
         for d in Delegation.objects.filter(
@@ -83,7 +96,7 @@ def step_recipients(step: StepRun, act: Act, *, day: dt.date | None = None) -> s
             starts_on__lte=day,
             ends_on__gte=day,
         )
-        if d.covers(act_type, code)
+        if delegation_covers(d, act)
     }
     return persons | delegates
 
@@ -98,13 +111,13 @@ def _plan(
 ) -> tuple[Act, set[int], str, str] | None:
     """(act, recipients, message, key) of a notification, or None when it no longer applies."""
     if kind in (NotificationKind.ASSIGNED, NotificationKind.REMINDER):
-        step = StepRun.objects.select_related("run__act__matiere").get(pk=step_run_id)
+        step = StepRun.objects.select_related("run__act__matiere", "run__flow").get(pk=step_run_id)
         if step.status != StepStatus.ACTIVE or step.run.status != RunStatus.ACTIVE:
             return None
-        act = step.run.act
+        act = step.run.folder
         if kind == NotificationKind.ASSIGNED:
             message = _("The folder “%(objet)s” is waiting for a decision: %(step)s.") % {
-                "objet": act.objet,
+                "objet": _title(act),
                 "step": step.label,
             }
             key = f"step:{step.pk}:assigned"
@@ -112,16 +125,17 @@ def _plan(
             message = _(
                 "The folder “%(objet)s” is late at the step “%(step)s” (deadline: %(date)s)."
             ) % {
-                "objet": act.objet,
+                "objet": _title(act),
                 "step": step.label,
                 "date": date_format(step.deadline) if step.deadline else "—",
             }
             key = f"step:{step.pk}:reminder:{day.isoformat()}"
         return act, step_recipients(step, act, day=day), message, key
     if kind in (NotificationKind.REJECTED, NotificationKind.COMPLETED):
-        run = CircuitRun.objects.select_related("act").get(pk=run_id)
-        act = run.act
-        recipients = {act.drafter_id, run.started_by_id}
+        run = CircuitRun.objects.select_related("act", "flow").get(pk=run_id)
+        act = run.folder
+        author = act.created_by_id if run.flow_id is not None else act.drafter_id
+        recipients = {author, run.started_by_id}
         if kind == NotificationKind.REJECTED:
             rejection = (
                 Decision.objects.filter(step_run__run=run, action=DecisionAction.REJECT)
@@ -132,7 +146,7 @@ def _plan(
             message = _(
                 "The folder “%(objet)s” was rejected at the step “%(step)s” by %(name)s: %(reason)s"
             ) % {
-                "objet": act.objet,
+                "objet": _title(act),
                 "step": rejection.step_run.label if rejection else "",
                 "name": rejection.actor.display_name if rejection else "",
                 "reason": rejection.comment if rejection else "",
@@ -141,24 +155,24 @@ def _plan(
         else:
             message = _("The circuit “%(circuit)s” of the folder “%(objet)s” is complete.") % {
                 "circuit": run.circuit_name,
-                "objet": act.objet,
+                "objet": _title(act),
             }
             key = f"run:{run.pk}:completed"
         return act, recipients, message, key
     opinion = OpinionRequest.objects.select_related(
-        "step_run__run__act", "requested_by", "requested_from"
+        "step_run__run__act", "step_run__run__flow", "requested_by", "requested_from"
     ).get(pk=opinion_id)
-    act = opinion.step_run.run.act
+    act = opinion.step_run.run.folder
     if kind == NotificationKind.OPINION_REQUESTED:
         message = _("%(name)s asks for your opinion on the folder “%(objet)s”: %(question)s") % {
             "name": opinion.requested_by.display_name,
-            "objet": act.objet,
+            "objet": _title(act),
             "question": opinion.question,
         }
         return act, {opinion.requested_from_id}, message, f"opinion:{opinion.pk}:requested"
     message = _("%(name)s gave an opinion on the folder “%(objet)s”: %(answer)s") % {
         "name": opinion.requested_from.display_name,
-        "objet": act.objet,
+        "objet": _title(act),
         "answer": opinion.answer,
     }
     return act, {opinion.requested_by_id}, message, f"opinion:{opinion.pk}:answered"
@@ -195,7 +209,12 @@ def create_notifications(
         created = Notification.objects.bulk_create(
             [
                 Notification(
-                    user_id=user_id, act=act, kind=kind, message=message, key=key, created_at=now
+                    user_id=user_id,
+                    kind=kind,
+                    message=message,
+                    key=key,
+                    created_at=now,
+                    **_about(act),
                 )
                 for user_id in sorted(recipients - known)
             ],
@@ -233,10 +252,10 @@ def _email_immediately(user_ids: list[int], *, key: str, now: dt.datetime) -> No
         return
     for notification in Notification.objects.filter(
         user_id__in=immediate, key=key, emailed_at__isnull=True
-    ).select_related("user", "act"):
+    ).select_related("user", "act", "flow"):
         body = render_to_string(
             "workflow/email/notification.txt",
-            {"notification": notification, "url": act_url(notification.act)},
+            {"notification": notification, "url": act_url(notification.folder)},
         )
         subject = _("[Délibre] %(what)s") % {"what": notification.get_kind_display()}
         if _send(notification.user, subject, body):
@@ -260,14 +279,14 @@ def send_digests(*, now: dt.datetime | None = None) -> int:
         for user in User.objects.filter(pk__in=list(user_ids)).order_by("pk"):
             notifications = list(
                 Notification.objects.filter(user=user, emailed_at__isnull=True, created_at__lte=now)
-                .select_related("act")
+                .select_related("act", "flow")
                 .order_by("created_at", "pk")
             )
             body = render_to_string(
                 "workflow/email/digest.txt",
                 {
                     "user": user,
-                    "items": [(n, act_url(n.act)) for n in notifications],
+                    "items": [(n, act_url(n.folder)) for n in notifications],
                     "inbox_url": settings.PUBLIC_URL + reverse("inbox"),
                 },
             )

@@ -28,7 +28,7 @@ from deliberations.permissions import has_role, require_role
 from deliberations.services import number_act
 from deliberations.services._common import locked
 from workflow.journal import record_event
-from workflow.lifecycles import ActFlow
+from workflow.lifecycles import ActFlow, BordereauFlow, PesFlowFlow
 
 from ..eligibility import Capacity, find_capacity, load_entries
 from ..enums import (
@@ -54,7 +54,13 @@ from ..models import (
     StepAssignee,
     StepRun,
 )
-from ..selectors import applicable_circuits, default_circuit, open_seance_holds, phase_for
+from ..selectors import (
+    applicable_circuits,
+    default_circuit,
+    open_seance_holds,
+    pes_circuits,
+    phase_for,
+)
 from .notifications import queue_notification
 
 
@@ -71,22 +77,33 @@ class SignatureProof:
 # --- Locking ----------------------------------------------------------------------------------
 
 
-def _lock_run(run_id: int) -> tuple[CircuitRun, list[StepRun]]:
-    """Lock the run's steps, the run and the act (one query); return the run and its steps.
+def _locked_steps(run_id: int, folder: str) -> list[StepRun]:
+    """The run's steps locked with the run and its ``folder`` ("act" or "flow"), one query.
 
-    Each step carries ``opinion_pending``. The act comes with its matière (for delegations).
+    The filter on a column of the folder makes its join an inner one: PostgreSQL refuses to
+    lock the nullable side of an outer join, and the folder foreign keys are nullable.
     """
-    steps = list(
-        StepRun.objects.select_for_update(of=("self", "run", "run__act"))
-        .select_related("run__act__matiere")
+    related = "run__act__matiere" if folder == "act" else "run__flow"
+    return list(
+        StepRun.objects.select_for_update(of=("self", "run", f"run__{folder}"))
+        .select_related(related)
         .annotate(
             opinion_pending=Exists(
                 OpinionRequest.objects.filter(step_run=OuterRef("pk"), answered_at__isnull=True)
             )
         )
-        .filter(run_id=run_id)
+        .filter(run_id=run_id, **{f"run__{folder}__collectivite_id__isnull": False})
         .order_by("position")
     )
+
+
+def _lock_run(run_id: int) -> tuple[CircuitRun, list[StepRun]]:
+    """Lock the run's steps, the run and its folder; return the run and its steps.
+
+    One query for an act's run (the act comes with its matière, for delegations); a PES flow's
+    run costs a second one. Each step carries ``opinion_pending``.
+    """
+    steps = _locked_steps(run_id, "act") or _locked_steps(run_id, "flow")
     if not steps:
         raise AlreadyDecided(_("This circuit no longer exists."))
     run = steps[0].run
@@ -137,11 +154,14 @@ def _activate(step: StepRun, now: dt.datetime) -> None:
     step.deadline = _deadline(step, now)
 
 
-def _number_before_signing(act: Act, steps: list[StepRun], step: StepRun, actor: User) -> None:
+def _number_before_signing(
+    act: Act | None, steps: list[StepRun], step: StepRun, actor: User
+) -> None:
     """Number an act that is not voted when its run reaches its first signature, so that the
-    document signed carries its number (deliberations are numbered at their vote)."""
+    document signed carries its number (deliberations are numbered at their vote). A PES
+    flow's run has no act: nothing to number."""
     first_signature = next((s for s in steps if s.is_signature), None)
-    if act.is_voted_type or act.number or first_signature is not step:
+    if act is None or act.is_voted_type or act.number or first_signature is not step:
         return
     numbered = number_act(act=act, actor=actor)
     act.number, act.number_year, act.numbered_at = (
@@ -183,6 +203,10 @@ def _close_step_and_advance(
     run.status = RunStatus.COMPLETED
     run.completed_at = now
     run.save(update_fields=["status", "completed_at"])
+    if run.flow_id is not None:
+        _move_flow(run.flow, "sign", now)
+        queue_notification(NotificationKind.COMPLETED, run_id=run.pk, exclude_user_id=actor.pk)
+        return "completed"
     act = run.act
     transition = _completion_transition(run, steps)
     ActFlow(act).run(transition)
@@ -211,6 +235,49 @@ def _stop_run(
     run.status = status
     run.completed_at = now
     run.save(update_fields=["status", "completed_at"])
+
+
+# --- PES flows ---------------------------------------------------------------------------------
+
+
+def _code(run: CircuitRun, outcome: str) -> str:
+    """Journal code of a decision: ``act.circuit.<outcome>`` or ``pes.circuit.<outcome>``."""
+    return f"{'pes' if run.flow_id is not None else 'act'}.circuit.{outcome}"
+
+
+def _folder_status(run: CircuitRun) -> dict[str, str]:
+    folder = run.folder
+    return {"flow_status" if run.flow_id is not None else "act_status": folder.status}
+
+
+def _move_flow(flow: Any, transition: str, now: dt.datetime) -> None:
+    """Apply ``transition`` to a PES flow and to its bordereaux that can take it, through their
+    lifecycles (the flow row is locked by the caller)."""
+    PesFlowFlow(flow).run(transition)
+    fields = ["status", "updated_at"]
+    if transition == "sign":
+        flow.signed_at = now
+        fields.append("signed_at")
+    flow.save(update_fields=fields)
+    moved = []
+    for bordereau in flow.bordereaux.select_for_update().order_by("position"):
+        flow_of = BordereauFlow(bordereau)
+        if flow_of.can(transition):
+            flow_of.run(transition)
+            moved.append(bordereau)
+    if moved:
+        type(moved[0]).objects.bulk_update(moved, ["status"])
+
+
+def _check_pes_signature(run: CircuitRun, step: StepRun, signature: SignatureProof | None) -> None:
+    """A PES signature step is approved only by the PES signing service, with its proof."""
+    if run.flow_id is not None and step.is_signature and signature is None:
+        raise InvalidWorkflowInput(
+            _(
+                "The bordereaux of a PES flow are signed from the flow's page, with your "
+                "certificate: approving the step alone does not sign them."
+            )
+        )
 
 
 # --- Start ------------------------------------------------------------------------------------
@@ -370,9 +437,9 @@ def approve_step(
     step completes the run: a preparation run validates the act (or signs an arrêté whose
     circuit has signatures), a signature run signs the adopted deliberation.
 
-    Signature and seal steps: the signing service calls this function with ``signature`` once it
-    has produced and validated the signed PDF (docs/adr/0003); until it is integrated the
-    approval only records the decision.
+    Signature and seal steps: only the signing service approves them, calling this function
+    with ``signature`` once it has produced and validated the signed PDF (docs/adr/0003,
+    signing.services.sign_step); without it they are refused (``signature_required``).
 
     Side effects: a Decision row; the step (and the next one, or the run and the act) updated;
     numbering of an arrêté reaching its first signature; journal event ``act.circuit.approved``
@@ -381,17 +448,26 @@ def approve_step(
     with transaction.atomic():
         run, steps = _lock_run(step_run.run_id)
         step = _open_step(run, steps, step_run.pk)
-        act = run.act
+        act = run.folder
         if step.opinion_pending:
             raise OpinionPending(
                 _("An opinion was asked on this step: wait for the answer before deciding.")
             )
+        _check_pes_signature(run, step, signature)
         if signature is not None and not step.is_signature:
             raise InvalidWorkflowInput(_("A visa is not signed: no signature is expected here."))
         entries = load_entries(step.pk)
         capacity = find_capacity(
             entries, act, actor, on_behalf_of=on_behalf_of, unsatisfied_only=True
         )
+        if signature is None and step.is_signature:
+            raise InvalidWorkflowInput(
+                _(
+                    "This step is approved by signing the act: sign it from the act's signing "
+                    "panel (or the signing API), with your certificate or the server seal."
+                ),
+                code="signature_required",
+            )
         now = timezone.now()
         decision = Decision.objects.create(
             step_run=step,
@@ -410,12 +486,12 @@ def approve_step(
             outcome = "approved"
         extra: dict[str, Any] = {"remaining": 0 if outcome != "approved" else len(remaining)}
         if outcome == "completed":
-            extra["act_status"] = act.status
+            extra.update(_folder_status(run))
         if signature is not None:
             extra["signature"] = asdict(signature)
         record_event(
             act,
-            f"act.circuit.{outcome}",
+            _code(run, outcome),
             actor=actor,
             on_behalf_of=_delegator(capacity),
             data=_decision_data(step, decision, **extra),
@@ -442,7 +518,7 @@ def reject_step(
     with transaction.atomic():
         run, steps = _lock_run(step_run.run_id)
         step = _open_step(run, steps, step_run.pk)
-        act = run.act
+        act = run.folder
         if step.opinion_pending:
             raise OpinionPending(
                 _("An opinion was asked on this step: wait for the answer before deciding.")
@@ -458,7 +534,7 @@ def reject_step(
             comment=reason.strip(),
             created_at=now,
         )
-        preparation = run.phase == CircuitPhase.PREPARATION
+        preparation = run.phase in (CircuitPhase.PREPARATION, CircuitPhase.PES)
         _stop_run(
             run,
             step,
@@ -466,24 +542,26 @@ def reject_step(
             StepStatus.RETURNED,
             now,
         )
-        if preparation:
+        if run.flow_id is not None:
+            _move_flow(act, "return_to_finance", now)
+        elif preparation:
             ActFlow(act).run("return_to_drafter")
             act.save(update_fields=["status", "updated_at"])
         record_event(
             act,
-            "act.circuit.rejected",
+            _code(run, "rejected"),
             actor=actor,
             on_behalf_of=_delegator(capacity),
-            data=_decision_data(step, decision, act_status=act.status),
+            data=_decision_data(step, decision, **_folder_status(run)),
         )
         queue_notification(NotificationKind.REJECTED, run_id=run.pk, exclude_user_id=actor.pk)
     return step
 
 
 def skip_step(*, step_run: StepRun, actor: User, reason: str) -> StepRun:
-    """Pass over the waiting step (an administrator, with a reason; "forcer l'étape").
+    """Pass over the waiting visa step (an administrator, with a reason; "forcer l'étape").
 
-    A pending opinion is abandoned. Side effects: a Decision; next step activated or run
+    Signature and seal steps cannot be skipped. A pending opinion is abandoned. Side effects: a Decision; next step activated or run
     completed (as for an approval); journal event ``act.circuit.skipped`` (or
     ``act.circuit.completed``).
     """
@@ -491,9 +569,21 @@ def skip_step(*, step_run: StepRun, actor: User, reason: str) -> StepRun:
         raise InvalidWorkflowInput(_("Say why the step is skipped."), field="reason")
     with transaction.atomic():
         run, steps = _lock_run(step_run.run_id)
-        act = run.act
+        act = run.folder
         require_role(actor, act.collectivite, Role.ADMIN)
         step = _open_step(run, steps, step_run.pk)
+        if step.is_signature and run.flow_id is not None:
+            raise InvalidWorkflowInput(
+                _("A signature of bordereaux cannot be skipped: the treasury needs it.")
+            )
+        if step.is_signature:
+            # An act without its signature has no legal existence: skipping would sign nothing.
+            raise InvalidWorkflowInput(
+                _(
+                    "A signature or seal step cannot be skipped: the act must be signed. Ask the "
+                    "signer or their delegate to sign, or reject the folder."
+                )
+            )
         now = timezone.now()
         decision = Decision.objects.create(
             step_run=step,
@@ -503,10 +593,10 @@ def skip_step(*, step_run: StepRun, actor: User, reason: str) -> StepRun:
             created_at=now,
         )
         outcome = _close_step_and_advance(run, steps, step, StepStatus.SKIPPED, actor, now)
-        extra = {"act_status": act.status} if outcome == "completed" else {}
+        extra = _folder_status(run) if outcome == "completed" else {}
         record_event(
             act,
-            f"act.circuit.{outcome}",
+            _code(run, outcome),
             actor=actor,
             data=_decision_data(step, decision, **extra),
         )
@@ -536,7 +626,7 @@ def request_opinion(
     with transaction.atomic():
         run, steps = _lock_run(step_run.run_id)
         step = _open_step(run, steps, step_run.pk)
-        act = run.act
+        act = run.folder
         if step.opinion_pending:
             raise OpinionPending(_("An opinion is already awaited on this step."))
         capacity = _decide_as(step, act, actor, on_behalf_of, approval=False)
@@ -566,7 +656,7 @@ def request_opinion(
         )
         record_event(
             act,
-            "act.circuit.opinion_requested",
+            _code(run, "opinion_requested"),
             actor=actor,
             on_behalf_of=_delegator(capacity),
             data=_decision_data(
@@ -615,8 +705,8 @@ def answer_opinion(*, opinion: OpinionRequest, actor: User, answer: str) -> Opin
             created_at=now,
         )
         record_event(
-            run.act,
-            "act.circuit.opinion_answered",
+            run.folder,
+            _code(run, "opinion_answered"),
             actor=actor,
             data=_decision_data(step, decision, opinion=current.pk),
         )
@@ -634,7 +724,7 @@ def recall(*, run: CircuitRun, actor: User, reason: str = "") -> CircuitRun:
     """
     with transaction.atomic():
         locked_run, steps = _lock_run(run.pk)
-        act = locked_run.act
+        act = locked_run.folder
         if locked_run.started_by_id != actor.pk:
             raise NotAuthorised(_("Only the person who sent the folder can recall it."))
         if locked_run.status != RunStatus.ACTIVE:
@@ -656,13 +746,129 @@ def recall(*, run: CircuitRun, actor: User, reason: str = "") -> CircuitRun:
             created_at=now,
         )
         _stop_run(locked_run, step, RunStatus.RECALLED, StepStatus.CANCELLED, now)
-        if locked_run.phase == CircuitPhase.PREPARATION:
+        if locked_run.flow_id is not None:
+            _move_flow(act, "return_to_finance", now)
+        elif locked_run.phase == CircuitPhase.PREPARATION:
             ActFlow(act).run("recall")
             act.save(update_fields=["status", "updated_at"])
         record_event(
             act,
-            "act.circuit.recalled",
+            _code(locked_run, "recalled"),
             actor=actor,
-            data=_decision_data(step, decision, act_status=act.status),
+            data=_decision_data(step, decision, **_folder_status(locked_run)),
         )
     return locked_run
+
+
+# --- PES flows through circuits ---------------------------------------------------------------
+
+
+def lock_run(run_id: int) -> tuple[CircuitRun, list[StepRun]]:
+    """Lock a run the way every decision does (steps, run, folder; always in that order), for
+    a service that must decide something before approving a step in the same transaction
+    (the PES signing service signs the bordereaux, then approves)."""
+    return _lock_run(run_id)
+
+
+def start_flow_circuit(*, flow: Any, actor: User, circuit: Circuit | None = None) -> CircuitRun:
+    """Send a PES flow (imported, built, or back from a rejection) into a PES circuit.
+
+    Without ``circuit``, the collectivité's default PES circuit (or its only one). Who: the
+    person who imported or built the flow, a clerk, the ordonnateur or an administrator.
+    Side effects: the flow and its bordereaux go in_circuit (BordereauFlow.submit); journal
+    event ``pes.circuit.started`` on the flow's chain; the first step's assignees are notified
+    after commit.
+    """
+    with transaction.atomic():
+        current = type(flow).objects.select_for_update().get(pk=flow.pk)
+        if current.created_by_id != actor.pk and not has_role(
+            actor, current.collectivite_id, Role.CLERK, Role.ORDONNATEUR, Role.ADMIN
+        ):
+            require_role(actor, current.collectivite, Role.CLERK, Role.ORDONNATEUR, Role.ADMIN)
+        if not PesFlowFlow(current).can("submit"):
+            raise TransitionRefused(
+                _(
+                    "A PES flow goes into a circuit once imported or built, or after it came "
+                    "back from one; this flow is “%(status)s”."
+                )
+                % {"status": current.get_status_display()}
+            )
+        candidates = pes_circuits(current.collectivite_id)
+        if circuit is None:
+            chosen = default_circuit(candidates)
+            if chosen is None:
+                raise InvalidWorkflowInput(
+                    _("No PES circuit is configured: ask an administrator to create one.")
+                    if not candidates
+                    else _("Several PES circuits exist: choose one."),
+                    field="circuit",
+                )
+        else:
+            chosen = next((c for c in candidates if c.pk == circuit.pk), None)
+            if chosen is None:
+                raise InvalidWorkflowInput(
+                    _("The circuit “%(name)s” is not an active PES circuit of this collectivité.")
+                    % {"name": circuit.name},
+                    field="circuit",
+                )
+        now = timezone.now()
+        definition = list(chosen.steps.order_by("position").prefetch_related("users", "groups"))
+        try:
+            with transaction.atomic():
+                run = CircuitRun.objects.create(
+                    flow=current,
+                    circuit=chosen,
+                    circuit_name=chosen.name,
+                    phase=CircuitPhase.PES,
+                    started_by=actor,
+                    started_at=now,
+                )
+        except IntegrityError as exc:
+            raise TransitionRefused(_("This flow is already in a circuit.")) from exc
+        steps = StepRun.objects.bulk_create(
+            [
+                StepRun(
+                    run=run,
+                    position=s.position,
+                    kind=s.kind,
+                    mode=s.mode,
+                    label=s.label,
+                    signer_quality=s.signer_quality,
+                    deadline_days=s.deadline_days,
+                )
+                for s in definition
+            ]
+        )
+        StepAssignee.objects.bulk_create(
+            [
+                StepAssignee(step_run=step, user=user)
+                for step, s in zip(steps, definition, strict=True)
+                for user in s.users.all()
+            ]
+            + [
+                StepAssignee(step_run=step, group=group)
+                for step, s in zip(steps, definition, strict=True)
+                for group in s.groups.all()
+            ]
+        )
+        first = steps[0]
+        _activate(first, now)
+        first.save(update_fields=["status", "activated_at", "deadline"])
+        _move_flow(current, "submit", now)
+        record_event(
+            current,
+            "pes.circuit.started",
+            actor=actor,
+            data={
+                "run": run.pk,
+                "circuit": chosen.pk,
+                "circuit_name": chosen.name,
+                "phase": str(CircuitPhase.PES),
+                "steps": [
+                    {"position": s.position, "kind": s.kind, "mode": s.mode, "label": s.label}
+                    for s in steps
+                ],
+            },
+        )
+        queue_notification(NotificationKind.ASSIGNED, step_run_id=first.pk)
+    return run

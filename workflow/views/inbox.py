@@ -59,6 +59,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
                 matiere_codes=data["matiere_codes"],
                 quality=data["quality"],
                 reference=data["reference"],
+                scope=data["scope"],
             ),
             success=_("The delegation was recorded."),
             redirect_to="",

@@ -163,6 +163,7 @@ class StandinHandler(BaseHTTPRequestHandler):
         forms: dict[str, Callable[[dict[str, list[str]], list[tuple[str, str, bytes]]], None]] = {
             "/modules/actes/actes_transac_create.php": self._create,
             "/modules/actes/actes_transac_cancel.php": self._cancel,
+            "/modules/actes/actes_transac_reponse_create.php": self._reponse,
             "/modules/helios/api/helios_importer_fichier.php": self._helios_import,
         }
         controls: dict[str, Callable[[dict[str, object]], None]] = {
@@ -281,6 +282,26 @@ class StandinHandler(BaseHTTPRequestHandler):
                 state.transactions[cancellation.id] = cancellation
                 transaction.status = 0
                 reply = f"OK\n{cancellation.id}\n"
+        self._text(reply)
+
+    def _reponse(self, fields: dict[str, list[str]], files: list[tuple[str, str, bytes]]) -> None:
+        """An answer to a prefecture letter: stored as a transaction related to the letter."""
+        state = self.server.state
+        with state.lock:
+            letter = self._find(next(iter(fields.get("id", [])), None))
+            kind = next(iter(fields.get("type_envoie", [])), "")
+            if letter is None or letter.type not in (2, 3, 4):
+                reply = "KO : Transaction invalide\n"
+            elif kind not in ("2", "3", "4") or not any(f[0] == "acte_pdf_file" for f in files):
+                reply = "KO : Type d'envoi ou fichier absent\n"
+            else:
+                answer = StandinTransaction(
+                    id=state.new_id(), type=letter.type, status=9, fields=fields, files=files
+                )
+                answer.related_id = letter.id
+                state.transactions[answer.id] = answer
+                letter.status = 8
+                reply = f"OK\n{answer.id}\n"
         self._text(reply)
 
     def _classification(self, query: dict[str, str]) -> None:

@@ -23,7 +23,7 @@ from django.utils import translation
 
 from exports.pes.signers import PesSigner, signer_from_private_key
 
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "standards" / "pes-v2" / "samples"
+SAMPLES = Path(__file__).resolve().parent / "samples"
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
@@ -225,7 +225,7 @@ def pki(tmp_path_factory) -> Pki:
 @pytest.fixture(scope="session")
 def samples() -> Path:
     if not SAMPLES.is_dir():
-        pytest.skip(f"the shared PES samples are not available at {SAMPLES}")
+        pytest.skip(f"the PES samples are not available at {SAMPLES}")
     return SAMPLES
 
 
@@ -261,3 +261,51 @@ def xmlsec1_verify(
         timeout=120,
         check=False,
     )
+
+
+# Fixtures of the stored-flow tests (services, pages, API, circuits, commands).
+from .fixtures import (  # noqa: E402 - after the library fixtures they use
+    adjointe,
+    at_signature,
+    chef,
+    commune,
+    drop_dir,
+    expired_p12,
+    finance,
+    finance_desk,
+    imported_flow,
+    ordonnateur,
+    other_commune,
+    pes_admin,
+    pes_bytes,
+    pes_circuit,
+    pes_delegation,
+    signed_flow,
+    signer_p12,
+    stranger,
+    subsidies,
+    treasurer,
+)
+
+__all__ = [
+    "adjointe",
+    "at_signature",
+    "chef",
+    "commune",
+    "drop_dir",
+    "expired_p12",
+    "finance",
+    "finance_desk",
+    "imported_flow",
+    "ordonnateur",
+    "other_commune",
+    "pes_admin",
+    "pes_bytes",
+    "pes_circuit",
+    "pes_delegation",
+    "signed_flow",
+    "signer_p12",
+    "stranger",
+    "subsidies",
+    "treasurer",
+]
