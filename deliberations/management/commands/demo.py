@@ -32,7 +32,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for username, first, last, roles, _official in DEMO_USERS:
             self.stdout.write(
-                f"  {username:<12} {first} {last:<10} {', '.join(str(r.label) for r in roles)}"
+                f"  {username:<12} {first + ' ' + last:<18} {', '.join(str(r.label) for r in roles)}"
             )
         self.stdout.write(f"  {'plateforme':<12} platform staff (Django admin at /admin/)")
         if options["pki"]:
