@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from viewflow import fsm
 from viewflow.fsm.base import TransitionDescriptor
 
-from deliberations.enums import ActStatus, ActType, SeanceStatus
+from deliberations.enums import ActStatus, ActType, AgendaItemStatus, SeanceStatus
 
 from .enums import BordereauStatus, PesFlowStatus, TransmissionStatus
 from .exceptions import TransitionRefused
@@ -39,6 +39,13 @@ def _is_not_voted(flow: ActFlow) -> fsm.State.CONDITION:
 def _is_numbered(flow: ActFlow) -> fsm.State.CONDITION:
     return fsm.State.CONDITION(
         bool(flow.obj.number), _("The act must be numbered before it is signed.")
+    )
+
+
+def _has_decision_date(flow: ActFlow) -> fsm.State.CONDITION:
+    return fsm.State.CONDITION(
+        flow.obj.decision_date is not None,
+        _("An imported act needs the date it was decided (vote or signature)."),
     )
 
 
@@ -176,6 +183,21 @@ class ActFlow(Lifecycle):
     def sign_decision(self) -> None:
         """An arrêté or decision has received its signatures at the end of its circuit."""
 
+    @status.transition(
+        source=S.DRAFT,
+        target=S.SIGNED,
+        conditions=[_is_numbered, _has_decision_date],
+        label=gettext_lazy("Import as signed"),
+    )
+    def import_signed(self) -> None:
+        """A past act taken over from the software the collectivité used before (history import,
+        docs/adr/0009-history-import.md): created as a draft by ``history.services``, it was
+        decided, signed and numbered outside Délibre, so it becomes signed at once with its own
+        number and decision date (no circuit, no vote recorded here, no counter consumed). Its
+        later steps are the ordinary ones: ``transmit``/``acknowledge`` when the prefecture
+        acknowledged it, ``publish``. Only the history import calls it (journal ``act.imported``).
+        """
+
     @status.transition(source=S.SIGNED, target=S.TRANSMITTED, label=gettext_lazy("Transmit"))
     def transmit(self) -> None:
         """Sent to the prefecture (contrôle de légalité)."""
@@ -245,6 +267,53 @@ class SeanceFlow(Lifecycle):
     )
     def close(self) -> None:
         """Every item has been voted, postponed or withdrawn."""
+
+
+class AgendaItemFlow(Lifecycle):
+    """Agenda item (part of the séance aggregate): planned → voted | postponed | withdrawn;
+    a vote cancelled during the open séance brings it back to planned."""
+
+    status = fsm.State(AgendaItemStatus, default=AgendaItemStatus.PLANNED)
+    status_enum = AgendaItemStatus
+    subject = gettext_lazy("agenda item")
+
+    @status.setter()
+    def _set_status(self, value: str) -> None:
+        self.obj.status = value
+
+    @status.getter()
+    def _get_status(self) -> str:
+        return self.obj.status
+
+    @status.transition(
+        source=AgendaItemStatus.PLANNED, target=AgendaItemStatus.VOTED, label=gettext_lazy("Vote")
+    )
+    def vote(self) -> None:
+        """The vote on the item is recorded."""
+
+    @status.transition(
+        source=AgendaItemStatus.VOTED,
+        target=AgendaItemStatus.PLANNED,
+        label=gettext_lazy("Cancel the vote"),
+    )
+    def cancel_vote(self) -> None:
+        """A vote recorded by mistake is cancelled while the séance is open."""
+
+    @status.transition(
+        source=AgendaItemStatus.PLANNED,
+        target=AgendaItemStatus.POSTPONED,
+        label=gettext_lazy("Postpone"),
+    )
+    def postpone(self) -> None:
+        """The item is postponed to a later séance."""
+
+    @status.transition(
+        source=AgendaItemStatus.PLANNED,
+        target=AgendaItemStatus.WITHDRAWN,
+        label=gettext_lazy("Withdraw"),
+    )
+    def withdraw(self) -> None:
+        """The item is taken off the agenda of a convened séance."""
 
 
 B = BordereauStatus

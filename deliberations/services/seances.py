@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workflow.journal import record_event
-from workflow.lifecycles import ActFlow, SeanceFlow
+from workflow.lifecycles import ActFlow, AgendaItemFlow, SeanceFlow
 
 from ..enums import (
     ActStatus,
@@ -290,7 +290,7 @@ def remove_from_agenda(*, item: AgendaItem, actor: User, reason: str = "") -> Ag
                 later.save(update_fields=["position"])
             result = None
         else:
-            item.status = AgendaItemStatus.WITHDRAWN
+            AgendaItemFlow(item).run("withdraw")
             item.save(update_fields=["status"])
             record_event(
                 seance,
@@ -332,7 +332,7 @@ def postpone_item(
                 )
         ActFlow(act).run("postpone")
         act.save(update_fields=["status", "updated_at"])
-        item.status = AgendaItemStatus.POSTPONED
+        AgendaItemFlow(item).run("postpone")
         item.postponed_to = to_seance
         item.save(update_fields=["status", "postponed_to"])
         record_event(
@@ -739,7 +739,7 @@ def record_vote(
                 for m, (c, by) in ballots.items()
             ]
         )
-        item.status = AgendaItemStatus.VOTED
+        AgendaItemFlow(item).run("vote")
         item.save(update_fields=["status"])
         ActFlow(act).run("reject" if vote.result == VoteResult.REJECTED else "adopt")
         act.decision_date = day
@@ -809,7 +809,7 @@ def cancel_vote(*, item: AgendaItem, actor: User, reason: str) -> AgendaItem:
         ActFlow(act).run("reopen_vote")
         act.save(update_fields=["status", "updated_at"])
         Vote.objects.filter(item=item).delete()
-        item.status = AgendaItemStatus.PLANNED
+        AgendaItemFlow(item).run("cancel_vote")
         item.save(update_fields=["status"])
         record_event(
             seance,

@@ -95,3 +95,21 @@ def test_seance_lifecycle():
         flow.run("convene")
     flow.run("close")
     assert seance.status == SeanceStatus.CLOSED
+
+
+def test_agenda_item_lifecycle():
+    from deliberations.enums import AgendaItemStatus as I
+    from deliberations.models import AgendaItem
+    from workflow.lifecycles import AgendaItemFlow
+
+    item = AgendaItem(status=I.PLANNED)
+    AgendaItemFlow(item).run("vote")
+    assert item.status == I.VOTED
+    with pytest.raises(TransitionRefused):
+        AgendaItemFlow(item).run("postpone")
+    AgendaItemFlow(item).run("cancel_vote")
+    AgendaItemFlow(item).run("withdraw")
+    assert item.status == I.WITHDRAWN
+    with pytest.raises(TransitionRefused):
+        AgendaItemFlow(item).run("vote")
+    assert item.status == I.WITHDRAWN
