@@ -370,7 +370,15 @@ class Demo:
     circuits: dict[str, Any] = field(default_factory=dict)
 
 
-def _user(username: str, first: str, last: str, *, superuser: bool = False) -> User:
+def _user(
+    username: str,
+    first: str,
+    last: str,
+    *,
+    superuser: bool = False,
+    password: str | None = DEMO_PASSWORD,
+) -> User:
+    """The demo user (created once); ``password`` None makes a password nobody can log in with."""
     user, created = User.objects.get_or_create(
         username=username,
         defaults={
@@ -382,7 +390,10 @@ def _user(username: str, first: str, last: str, *, superuser: bool = False) -> U
         },
     )
     if created:
-        user.set_password(DEMO_PASSWORD)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
         user.save(update_fields=["password"])
     return user
 
@@ -399,9 +410,17 @@ def build_collectivite(
     name: str = "Commune de Saint-Exemple",
     siren_body: str = "21449999",
     usernames_suffix: str = "",
+    creator: User | None = None,
+    password: str | None = DEMO_PASSWORD,
+    is_training: bool = False,
 ) -> Demo:
-    """Create the fictional commune, its users, council and classification (through services)."""
-    platform = _user("plateforme", "Équipe", "Plateforme", superuser=True)
+    """Create the fictional commune, its users, council and classification (through services).
+
+    ``creator`` creates the collectivité (default: the platform team's demo superuser);
+    ``password`` is given to the users created (None: they cannot log in with a password) —
+    the training sandboxes (training.services) pass both, and ``is_training``.
+    """
+    platform = creator or _user("plateforme", "Équipe", "Plateforme", superuser=True)
     siren = luhn_complete(siren_body)
     collectivite = services.create_collectivite(
         actor=platform,
@@ -411,6 +430,7 @@ def build_collectivite(
         siren=siren,
         departement="044",
         population=5400,
+        is_training=is_training,
         address="1 place de la Mairie",
         postal_code="44999",
         city="Saint-Exemple",
@@ -422,9 +442,17 @@ def build_collectivite(
         pes_cod_bud="01",
         pes_id_post="044999",
     )
+    return furnish_collectivite(collectivite, usernames_suffix=usernames_suffix, password=password)
+
+
+def furnish_collectivite(
+    collectivite: Collectivite, *, usernames_suffix: str = "", password: str | None = DEMO_PASSWORD
+) -> Demo:
+    """The demo's users and roles, classification, services, council and parapheur, in an
+    existing collectivité (a training sandbox is furnished again when it is reset)."""
     users: dict[str, User] = {}
     admin_name = f"admin{usernames_suffix}"
-    users["admin"] = _user(admin_name, "Alice", "Bernard")
+    users["admin"] = _user(admin_name, "Alice", "Bernard", password=password)
     # The platform team seats the first administrator; every later change is the admin's.
     from .models import Membership
 
@@ -434,7 +462,7 @@ def build_collectivite(
         )
     admin = users["admin"]
     for username, first, last, roles, _official in DEMO_USERS:
-        user = _user(f"{username}{usernames_suffix}", first, last)
+        user = _user(f"{username}{usernames_suffix}", first, last, password=password)
         users[username] = user
         for role in roles:
             services.grant_role(collectivite=collectivite, actor=admin, user=user, role=role)
@@ -689,6 +717,12 @@ def load_demo() -> tuple[Demo | None, bool]:
 
 def _load() -> Demo:
     demo = build_collectivite()
+    populate(demo)
+    return demo
+
+
+def populate(demo: Demo) -> None:
+    """The demo's projects, séances, folders in circuit and treasury flows (through services)."""
     for index, spec in enumerate(PROJECTS):
         draft(demo, spec, key=f"p{index}")
     # Last month's séance: two projects adopted; the Maire's signature is awaited on the first.
@@ -714,7 +748,6 @@ def _load() -> Demo:
     from exports.pes.demo import load_pes_demo  # the treasury flows build on this commune
 
     load_pes_demo(demo)
-    return demo
 
 
 #: Projects showing every state of a circuit: (key, type, objet, matière, state).

@@ -71,9 +71,15 @@ def create_collectivite(
 ) -> Collectivite:
     """Create a collectivité (platform staff only), with the default numbering patterns.
 
-    Side effects: journal event ``collectivite.created``.
+    A training sandbox (``is_training``, see training.services) may also be created by the
+    administrator of a real collectivité. Side effects: journal event ``collectivite.created``.
     """
-    if not actor.is_superuser:
+    if not actor.is_superuser and not (
+        is_training
+        and Membership.objects.filter(
+            user=actor, role=Role.ADMIN, collectivite__is_training=False
+        ).exists()
+    ):
         raise NotAllowed(_("Only the platform administrators can create a collectivité."))
     with transaction.atomic():
         collectivite = Collectivite(
@@ -103,7 +109,7 @@ def create_collectivite(
             collectivite,
             "collectivite.created",
             actor=actor,
-            data={"name": name, "siren": siren, "kind": str(kind)},
+            data={"name": name, "siren": siren, "kind": str(kind), "training": is_training},
         )
     return collectivite
 

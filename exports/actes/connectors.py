@@ -302,10 +302,28 @@ class S2lowConnector:
         return self.client.get_status(transaction_id=int(external_id))
 
 
+class TrainingConnector:
+    """A training sandbox's connector (docs/adr/0010-training-sandbox.md): the delivery is only
+    simulated — nothing is written to any folder, nothing is posted — and says so."""
+
+    kind = "training"
+    idempotent = True
+
+    def deliver(self, transmission: Transmission) -> Delivery:
+        return Delivery(external_id=simulated_reference(transmission.pk))
+
+
+def simulated_reference(pk: int) -> str:
+    return _("SIMULATION %(pk)d: training sandbox, nothing was sent to the prefecture.") % {
+        "pk": pk
+    }
+
+
 def connector_for(
     transmission_connector: str, tdt: TdtSettings | None
-) -> FolderConnector | S2lowConnector:
-    """The connector a transmission goes through. Raises TdtNotConfigured."""
+) -> FolderConnector | S2lowConnector | TrainingConnector:
+    """The connector a transmission goes through (simulated for a training sandbox). Raises
+    TdtNotConfigured."""
     if tdt is None:
         raise TdtNotConfigured(
             _(
@@ -313,13 +331,16 @@ def connector_for(
                 "administrator must choose a connector in the transmission settings."
             )
         )
+    if tdt.collectivite.is_training:
+        return TrainingConnector()
     if transmission_connector == TdtConnector.S2LOW:
         return S2lowConnector(tdt)
     return FolderConnector(tdt)
 
 
 def s2low_connector(tdt: TdtSettings | None) -> S2lowConnector | None:
-    """The S2LOW connector when the collectivité uses S2LOW (for polling), else None."""
-    if tdt is None or tdt.connector != TdtConnector.S2LOW:
+    """The S2LOW connector when the collectivité uses S2LOW (for polling), else None; never
+    for a training sandbox, which does not talk to S2LOW at all."""
+    if tdt is None or tdt.connector != TdtConnector.S2LOW or tdt.collectivite.is_training:
         return None
     return S2lowConnector(tdt)

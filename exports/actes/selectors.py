@@ -8,6 +8,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -73,16 +74,58 @@ def signed_version_pdf(finder_name: str, target: Any) -> tuple[bytes, str, Any] 
     return content, digest, version
 
 
+#: The reverse accessor of ``history.ImportedAct.act``: an act taken over from the software the
+#: collectivité used before (history import, docs/adr/0009). Read by name, like signing/ is
+#: imported lazily above, so that exports/ does not import the app built on top of it.
+HISTORY_ACCESSOR = "history_import"
+
+
+def imported_record(act: Act) -> Any | None:
+    """The history import's record of ``act`` (its original PDF, its past acknowledgement), or
+    None for an act made in Délibre. Costs one query unless select_related."""
+    try:
+        return getattr(act, HISTORY_ACCESSOR, None)
+    except ObjectDoesNotExist:
+        return None
+
+
+def imported_act_pdf(act: Act) -> ActPdf | None:
+    """The PDF an imported act was taken over with (signed or not, as the import found it)."""
+    record = imported_record(act)
+    if record is None or not record.pdf:
+        return None
+    return ActPdf(
+        content=read_bytes(record.pdf.name or ""),
+        sha256=record.pdf_sha256,
+        source="imported",
+        document_id=None,
+        verification_token="",
+        author={},
+        signed=record.signature_count > 0,
+    )
+
+
+def past_acknowledgement(act: Act) -> Any | None:
+    """The prefecture's acknowledgement of an imported act, received before Délibre: the
+    record has ``ack_date`` and ``id_acte`` like an acknowledged Transmission. None otherwise."""
+    record = imported_record(act)
+    return record if record is not None and record.ack_date else None
+
+
 def act_pdf_for_transmission(act: Act) -> ActPdf | None:
     """THE single switch point that decides which PDF of an act leaves Délibre.
 
     Transmission to the prefecture, publication on the portal, ``export_actes`` and the scenario
-    all call this function and nothing else. It returns the latest signed version of the act's
-    document when signing/ has one (``signing.selectors.current_act_version``), and falls back
-    to the newest ready rendered version (exports.RenderedDocument) otherwise — an act that
-    reached "signed" through a circuit before signing/ produced a file. None when the act has
-    no PDF yet.
+    all call this function and nothing else. An act taken over by the history import keeps the
+    PDF it was imported with (it was signed outside Délibre). Otherwise it returns the latest
+    signed version of the act's document when signing/ has one
+    (``signing.selectors.current_act_version``), and falls back to the newest ready rendered
+    version (exports.RenderedDocument) — an act that reached "signed" through a circuit before
+    signing/ produced a file. None when the act has no PDF yet.
     """
+    imported = imported_act_pdf(act)
+    if imported is not None:
+        return imported
     signed = signed_version_pdf("current_act_version", act)
     rendered = (
         signed[2].document
@@ -225,15 +268,17 @@ def active_transmission(act: Act) -> Transmission | None:
     ).first()
 
 
-def acknowledgement(act: Act) -> Transmission | None:
-    """The transmission of the act the prefecture acknowledged (the legal proof), if any."""
-    return (
+def acknowledgement(act: Act) -> Any | None:
+    """The transmission of the act the prefecture acknowledged (the legal proof), if any; for
+    an imported act acknowledged before Délibre, its record (``ack_date``, ``id_acte``)."""
+    found = (
         Transmission.objects.filter(
             act=act, kind=TransmissionKind.ACTE, status=TransmissionStatus.ACKNOWLEDGED
         )
         .order_by("-pk")
         .first()
     )
+    return found if found is not None else past_acknowledgement(act)
 
 
 def last_act_transmission(act: Act) -> Transmission | None:
@@ -252,11 +297,14 @@ class TransmissionPanel:
     classification_problem: str | None
     has_pdf: bool
     configured: bool
+    #: An imported act's acknowledgement received before Délibre: it is never sent again.
+    past: Any = None
 
     @property
     def can_prepare(self) -> bool:
         return (
-            self.active is None
+            self.past is None
+            and self.active is None
             and self.act.status in ("signed", "published")
             and not any(
                 t.kind == TransmissionKind.ACTE and t.status == TransmissionStatus.ACKNOWLEDGED
@@ -306,8 +354,10 @@ def transmission_panel(act: Act) -> TransmissionPanel:
         classification_problem=classification_problem(act, tdt),
         has_pdf=RenderedDocument.objects.filter(
             act=act, kind=DocumentKind.ACT, status=DocumentStatus.READY
-        ).exists(),
+        ).exists()
+        or imported_record(act) is not None,
         configured=tdt is not None,
+        past=past_acknowledgement(act),
     )
 
 

@@ -35,6 +35,7 @@ from deliberations.models import AgendaItem, Ballot, Collectivite
 from deliberations.selectors import seance_day
 from exports.actes.enums import TransmissionKind, TransmissionStatus
 from exports.actes.models import Transmission
+from exports.actes.selectors import HISTORY_ACCESSOR, past_acknowledgement
 from exports.opendata.checks import ACTES_LEVEL1, matiere_nom
 from exports.opendata.rich import MemberVote, RichDeliberation, write_deliberations_json
 from exports.opendata.scdl import DeliberationRow, write_scdl_csv
@@ -66,12 +67,18 @@ def open_publications(
     )
     if collectivites is not None:
         publications = publications.filter(collectivite__in=list(collectivites))
+    else:  # the instance's open data never carries a training sandbox's fictitious acts
+        publications = publications.filter(collectivite__is_training=False)
     if year:
         publications = publications.filter(act__decision_date__year=year)
     voted = AgendaItem.objects.filter(status=AgendaItemStatus.VOTED, vote__isnull=False)
     return (
         publications.select_related(
-            "collectivite", "act__matiere__parent", "act__rapporteur__official"
+            "collectivite",
+            "act__matiere__parent",
+            "act__rapporteur__official",
+            # an imported act's acknowledgement received before Délibre (docs/adr/0009)
+            f"act__{HISTORY_ACCESSOR}",
         )
         .prefetch_related(
             Prefetch(
@@ -117,7 +124,7 @@ def scdl_row(publication: Publication) -> DeliberationRow | None:
     vote = item.vote
     code, name = _matiere(publication)
     acknowledged = getattr(act, "acknowledged", [])
-    ack = acknowledged[0] if acknowledged else None
+    ack = acknowledged[0] if acknowledged else past_acknowledgement(act)
     counts = (vote.for_count, vote.against_count, vote.abstention_count)
     with_counts = all(value is not None for value in counts)
     budget = act.budget_amount is not None and act.budget_year is not None

@@ -119,14 +119,19 @@ def enforceability(
 
 
 def public_collectivites() -> QuerySet[Collectivite]:
-    """Collectivités with at least one act or séance document online."""
+    """Collectivités with at least one act or séance document online (training sandboxes are
+    never listed: their portal is reachable by its address only, with its banner)."""
     online = Publication.objects.filter(
         collectivite=OuterRef("pk"), unpublished_at__isnull=True, act__confidential=False
     )
     documents = SeancePublication.objects.filter(
         collectivite=OuterRef("pk"), unpublished_at__isnull=True
     )
-    return Collectivite.objects.filter(Q(Exists(online)) | Q(Exists(documents))).order_by("name")
+    return (
+        Collectivite.objects.filter(is_training=False)
+        .filter(Q(Exists(online)) | Q(Exists(documents)))
+        .order_by("name")
+    )
 
 
 def public_publications(collectivite: Collectivite) -> QuerySet[Publication]:

@@ -66,10 +66,14 @@ def _search_text(act: Act) -> str:
     return fold(" ".join(parts))
 
 
-def publish_act(*, act: Act, actor: User | None) -> Publication:
+def publish_act(
+    *, act: Act, actor: User | None, published_at: dt.datetime | None = None
+) -> Publication:
     """Put a signed act online and record the date (lifecycle step ``publish``).
 
-    ``actor`` None is Délibre itself (the scenario). Refused, changing nothing, for a
+    ``actor`` None is Délibre itself (the scenario). ``published_at`` is given only by the
+    history import (docs/adr/0009): the date a past act was put online by the software the
+    collectivité used before; otherwise it is now. Refused, changing nothing, for a
     confidential act, an act already published, an act without number or PDF, or an act whose
     status does not allow publishing. Side effects: status → published; stores the copy of the
     PDF; journal ``act.published``.
@@ -102,7 +106,7 @@ def publish_act(*, act: Act, actor: User | None) -> Publication:
                 collectivite=current.collectivite,
                 act=current,
                 identifier=current.number,
-                published_at=timezone.now(),
+                published_at=published_at or timezone.now(),
                 published_by=actor if getattr(actor, "pk", None) else None,
                 author_name=name[:200],
                 author_quality=quality[:200],
