@@ -173,12 +173,73 @@ def queries_per_decision(validators, started) -> int:
     return len(captured.captured_queries)
 
 
+def profile(decisions: int) -> None:
+    """One client approving ``decisions`` non-final visa steps, under cProfile, with the time
+    spent in SQL (measured around each query on the client side: network round trip included)."""
+    import cProfile
+    import io
+    import pstats
+    from collections import Counter
+
+    from django.db import connection
+
+    from workflow.services import runs
+
+    validators, started = build(1, decisions, 2)
+    steps = [active_step(run.pk) for run in started]
+    sql_time = [0.0]
+    statements: Counter[str] = Counter()
+
+    def timed(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        begin = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            sql_time[0] += time.perf_counter() - begin
+            statements[sql.split(" ", 1)[0] + " " + _table(sql)] += 1
+
+    runs.approve_step(step_run=steps[0], actor=validators[0])  # warm-up
+    profiler = cProfile.Profile()
+    with connection.execute_wrapper(timed):
+        begin = time.perf_counter()
+        profiler.enable()
+        for step in steps[1:]:
+            runs.approve_step(step_run=step, actor=validators[0])
+        profiler.disable()
+        wall = time.perf_counter() - begin
+    count = len(steps) - 1
+    print(f"Machine: {machine()}")
+    print(
+        f"One client, {count} decisions: {wall / count * 1000:.2f} ms per decision "
+        f"({count / wall:.0f}/s), of which SQL {sql_time[0] / count * 1000:.2f} ms "
+        f"({sql_time[0] / wall * 100:.0f} %), Python {(wall - sql_time[0]) / count * 1000:.2f} ms"
+    )
+    print(
+        "Statements per decision: "
+        + ", ".join(f"{name} {n / count:g}" for name, n in statements.most_common())
+    )
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(25)
+    print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:6000])
+
+
+def _table(sql: str) -> str:
+    import re
+
+    match = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql)
+    return match.group(1) if match else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--folders", type=int, default=40, help="folders per client")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--races", type=int, default=50)
+    parser.add_argument(
+        "--profile", type=int, default=0, help="profile this many decisions of one client"
+    )
     args = parser.parse_args()
     scratch_database("delibre_bench_decisions")
     django_setup()
@@ -191,6 +252,9 @@ def main() -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
     app.conf.broker_url = "memory://"
+    if args.profile:
+        profile(args.profile)
+        return
     validators, started = build(args.clients, args.folders, args.steps)
     queries = queries_per_decision(validators, started)
     count, elapsed, latencies = distinct_folders(validators, started[:-1], args.steps)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -20,6 +22,12 @@ _STATUS = {
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DRFPermissionDenied | NotAuthenticated) or (
+        isinstance(exc, DelibreError) and exc.kind == "forbidden"
+    ):
+        from .views import log_refusal
+
+        log_refusal(context.get("request"), exc)
     if isinstance(exc, DelibreError):
         body: dict[str, Any] = {"detail": str(exc.message), "code": exc.code}
         if exc.field:

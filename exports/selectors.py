@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.api_fields import visible_collectivite_ids
+from core.progress import Progress
 from deliberations.models import Act, Mandate, Seance
 from deliberations.permissions import collectivite_ids_for
 
@@ -110,11 +111,24 @@ class ConvocationSummary:
         return next((d for d in self.documents if d.status == DocumentStatus.PENDING), None)
 
 
+def pack_progress(document: RenderedDocument) -> Progress | None:
+    """The parts of a séance pack rendered so far (None for another kind of document).
+
+    Each part is rendered and committed on its own (by the workers, or by the pack's task on
+    its way), so the count moves while the pack is pending; one query.
+    """
+    if document.kind != DocumentKind.PACK:
+        return None
+    ids = [part["document"] for part in document.snapshot.get("parts", [])]
+    ready = RenderedDocument.objects.filter(pk__in=ids, status=DocumentStatus.READY).count()
+    return Progress(done=ready, total=len(ids))
+
+
 @dataclass
 class Panel:
     lines: list[DocumentLine]
     convocations: ConvocationSummary | None = None
-    pack_parts: tuple[int, int] | None = None
+    pack_progress: Progress | None = None
 
     @property
     def pending(self) -> bool:
@@ -156,7 +170,5 @@ def panel_for(target: Act | Seance) -> Panel:
     )
     pack = lines.get(DocumentKind.PACK)
     if pack is not None and pack.current is not None:
-        ids = [part["document"] for part in pack.current.snapshot.get("parts", [])]
-        ready = RenderedDocument.objects.filter(pk__in=ids, status=DocumentStatus.READY).count()
-        panel.pack_parts = (ready, len(ids))
+        panel.pack_progress = pack_progress(pack.current)
     return panel

@@ -17,6 +17,7 @@ urlpatterns = [
     path("seances/<int:pk>/request/", views.seance_request, name="seance-request"),
     path("seances/<int:pk>/convocations.zip", views.convocations_zip, name="convocations-zip"),
     path("<int:pk>/status/", views.document_status, name="status"),
+    path("<int:pk>/pack-progress/", views.pack_progress, name="pack-progress"),
     path("<int:pk>/view/", views.document_file, {"disposition": "view"}, name="view"),
     path("<int:pk>/download/", views.document_file, {"disposition": "download"}, name="download"),
     path("preview/<slug:family>.css", views.preview_stylesheet, name="preview-css"),

@@ -247,6 +247,22 @@ def document_status(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@login_required
+@require_GET
+def pack_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The parts-ready bar of a pending séance pack, polled every second; tells the panel to
+    reload once the pack is done."""
+    document = visible_or_404(RenderedDocument.objects.all(), request, pk=pk)
+    response = _fragment(
+        request,
+        "exports/_pack_progress.html",
+        {"document": document, "progress": selectors.pack_progress(document)},
+    )
+    if document.status != DocumentStatus.PENDING:
+        response["HX-Trigger"] = "documents-changed"
+    return response
+
+
 # Files ------------------------------------------------------------------------------------------
 
 

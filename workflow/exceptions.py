@@ -35,3 +35,8 @@ class InvalidWorkflowInput(WorkflowError, InvalidInput):
 
 class WorkflowObjectNotFound(WorkflowError, NotFound):
     code = "not_found"
+
+
+class EmailNotSent(Exception):
+    """Transient: the mail server did not take some notification e-mails (never shown to users;
+    the notification task retries them, bounded)."""

@@ -166,6 +166,9 @@ class Transmission(models.Model):
         ),
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    #: Set and committed before a request leaves for a TdT whose API is not idempotent (S2LOW),
+    #: cleared with the outcome: found set on a free row, the delivery was cut short.
+    delivery_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
     id_acte = models.CharField(_("act identifier (IDActe)"), max_length=60, blank=True)
     ack_date = models.DateField(_("received by the prefecture on"), null=True, blank=True)

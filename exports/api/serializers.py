@@ -15,6 +15,7 @@ from deliberations.models import Act, Mandate, Seance
 
 from ..enums import AnnexMode, DocumentKind, DocumentStatus
 from ..models import RenderedDocument
+from ..selectors import pack_progress
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -43,6 +44,12 @@ class SignatureFieldSerializer(serializers.Serializer):
     )
 
 
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField(read_only=True)
+    total = serializers.IntegerField(read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+
+
 class DocumentSerializer(serializers.ModelSerializer):
     kind = PlainChoiceField(choices=DocumentKind.choices, read_only=True)
     status = PlainChoiceField(
@@ -53,6 +60,9 @@ class DocumentSerializer(serializers.ModelSerializer):
     signature_fields = SignatureFieldSerializer(many=True, read_only=True)
     is_frozen = serializers.BooleanField(read_only=True)
     download_url = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField(
+        help_text="Séance pack: its parts rendered so far (poll while pending); null otherwise."
+    )
 
     class Meta:
         model = RenderedDocument
@@ -78,8 +88,16 @@ class DocumentSerializer(serializers.ModelSerializer):
             "created_at",
             "rendered_at",
             "download_url",
+            "progress",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ProgressSerializer(allow_null=True))
+    def get_progress(self, document: RenderedDocument) -> dict[str, int] | None:
+        progress = pack_progress(document)
+        if progress is None:
+            return None
+        return {"done": progress.done, "total": progress.total, "percent": progress.percent}
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_download_url(self, document: RenderedDocument) -> str | None:

@@ -37,6 +37,15 @@ class ReturnSource(models.TextChoices):
     COMMAND = "command", _("Command line")
 
 
+class ImportStatus(models.TextChoices):
+    """A large PES_Aller imported in the background (exports.pes.services.jobs)."""
+
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Refused")
+
+
 class CounterKind(models.TextChoices):
     BORDEREAU = "bordereau", _("Bordereau number (IdBord)")
     PIECE = "piece", _("Pièce number (IdPce)")
@@ -63,6 +72,7 @@ __all__ = [
     "Connector",
     "CounterKind",
     "FlowSource",
+    "ImportStatus",
     "PesFlowStatus",
     "ReturnSource",
     "TransmissionStatus",

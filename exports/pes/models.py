@@ -23,6 +23,7 @@ from .enums import (
     Connector,
     CounterKind,
     FlowSource,
+    ImportStatus,
     PesFlowStatus,
     ReturnSource,
     TransmissionStatus,
@@ -504,3 +505,53 @@ class PesSettings(models.Model):
     @property
     def journal_chain_key(self) -> str:
         return f"collectivite:{self.collectivite_id}"
+
+
+class PesImport(models.Model):
+    """A PES_Aller uploaded to be imported in the background (files larger than
+    ``DELIBRE_PES_BACKGROUND_BYTES``): the upload kept until the import ends, then the flow it
+    made or the problems that refused it. Changed only by exports.pes.services.jobs."""
+
+    collectivite = models.ForeignKey(
+        "deliberations.Collectivite", on_delete=models.CASCADE, related_name="pes_imports"
+    )
+    name = models.CharField(_("file name"), max_length=255)
+    #: The upload, until the import ends (the flow then keeps its own copy).
+    file = models.FileField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(_("size"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    flow = models.OneToOneField(
+        PesFlow, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    error = models.TextField(_("reason"), blank=True)
+    #: The problems that refused the file, as PesIssue dicts (line, element, rule).
+    issues = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("PES import")
+        verbose_name_plural = _("PES imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def journal_chain_key(self) -> str:
+        return f"collectivite:{self.collectivite_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    @property
+    def progress_key(self) -> str:
+        return f"pes-import:{self.pk}"

@@ -484,6 +484,7 @@ def read_pes_aller(
     keep_pieces: bool = True,
     on_piece: PieceCallback | None = None,
     for_sending: bool = False,
+    on_progress: Callable[[int], None] | None = None,
 ) -> PesAllerFile:
     """Read, validate and extract a PES_Aller; raise with every problem if it fails.
 
@@ -493,7 +494,8 @@ def read_pes_aller(
     with each pièce as it is read — before the file is known to be valid, so a consumer that
     stores them must do it in a transaction rolled back on :class:`PesInvalidFile`.
     ``for_sending=True`` applies the checks of a flow about to leave (unsigned bordereaux of a
-    dematerialised flow become errors).
+    dematerialised flow become errors). ``on_progress`` is called with the number of bytes read
+    so far, chunk after chunk, during the main pass (progress of a long import).
 
     Raises :class:`PesFileRefused` (unsafe, too large, malformed, not a PES_Aller) or
     :class:`PesInvalidFile` (XSD or Hélios rule errors; ``issues`` lists all of them).
@@ -504,6 +506,8 @@ def read_pes_aller(
     schema = aller_schema(first)
     with open_source(source, max_bytes=max_bytes) as (reader, prolog, size):
         checker.check_prolog(declared_encoding=prolog.declared_encoding, encoding=prolog.encoding)
+        if on_progress is not None:
+            reader.observers.append(lambda chunk, offset: on_progress(offset + len(chunk)))
         state, messages, stopped = _main_pass(reader, schema, checker, keep_pieces, on_piece)
         size = size if size is not None else reader.offset
     check_validation(source, messages, max_bytes=max_bytes)

@@ -23,7 +23,7 @@ from workflow.selectors import default_circuit, pes_circuits, runs_of
 
 from .enums import FINANCE_ROLES, TREASURY_STATUSES, PesFlowStatus, TransmissionStatus
 from .keys import token_available
-from .models import Bordereau, PesFlow, PesTransmission, Piece
+from .models import Bordereau, PesFlow, PesImport, PesTransmission, Piece
 
 FULL_READERS = {str(r) for r in (*FINANCE_ROLES, Role.VALIDATOR, Role.SIGNER)}
 PIECES_PER_PAGE = 50
@@ -50,6 +50,13 @@ def readable_filter(user: Any, *, collectivite_id: int | None = None) -> Q:
 
 def visible_flows(user: Any, *, collectivite_id: int | None = None) -> QuerySet[PesFlow]:
     return PesFlow.objects.filter(readable_filter(user, collectivite_id=collectivite_id))
+
+
+def visible_imports(user: Any) -> QuerySet[PesImport]:
+    """Background imports the user may follow: those of the collectivités where they import
+    flows (the finance service, the ordonnateur, administrators)."""
+    ids = [cid for cid in collectivite_ids_for(user) if has_role(user, cid, *FINANCE_ROLES)]
+    return PesImport.objects.filter(collectivite_id__in=ids)
 
 
 def visible_bordereaux(user: Any) -> QuerySet[Bordereau]:

@@ -80,7 +80,10 @@ def signer_from_pkcs12(
         key, certificate, chain = pkcs12.load_key_and_certificates(data, secret or None)
     except ValueError as exc:
         raise PesSignatureError(
-            _("This certificate file cannot be opened (wrong password or not a PKCS#12).")
+            _(
+                "This certificate file cannot be opened (wrong password or not a PKCS#12): type "
+                "the password again, or choose the .p12 or .pfx file of your certificate."
+            )
         ) from exc
     if key is None or certificate is None or not isinstance(key, rsa.RSAPrivateKey):
         raise PesSignatureError(
@@ -179,7 +182,10 @@ def check_certificate_usable(certificate: x509.Certificate, *, at: datetime) -> 
     subject = certificate.subject.rfc4514_string()
     if at > certificate.not_valid_after_utc:
         raise PesCertificateRefused(
-            _("The certificate of %(subject)s expired on %(date)s; it cannot sign.")
+            _(
+                "The certificate of %(subject)s expired on %(date)s; it cannot sign. Sign with "
+                "the valid certificate of the ordonnateur or of a delegate."
+            )
             % {"subject": subject, "date": certificate.not_valid_after_utc.date().isoformat()}
         )
     if at < certificate.not_valid_before_utc:

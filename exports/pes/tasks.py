@@ -18,7 +18,7 @@ from deliberations.models import Collectivite
 
 from .enums import TransmissionStatus
 from .models import PesSettings
-from .services import deliver_transmission, retry_transmissions, watch_folder
+from .services import deliver_transmission, retry_transmissions, run_import, watch_folder
 
 log = logging.getLogger("delibre.pes")
 
@@ -51,3 +51,9 @@ def watch_pes_folders() -> int:
             continue
         imported += len(report.imported)
     return imported
+
+
+@shared_task(name="pes.import_flow")
+def import_flow_task(*, import_id: int) -> str:
+    """Import an uploaded PES_Aller kept by ``start_import``; returns the import's status."""
+    return run_import(import_id=import_id).status

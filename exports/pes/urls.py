@@ -7,6 +7,8 @@ from . import views
 urlpatterns = [
     path("pes/", views.flow_list, name="pes-flow-list"),
     path("pes/import/", views.flow_import, name="pes-flow-import"),
+    path("pes/imports/<int:pk>/", views.import_detail, name="pes-import-detail"),
+    path("pes/imports/<int:pk>/progress/", views.import_progress, name="pes-import-progress"),
     path("pes/treasury/", views.treasury, name="pes-treasury"),
     path("pes/returns/", views.returns, name="pes-returns"),
     path(

@@ -35,7 +35,7 @@ from workflow.models import CircuitRun, StepRun
 from . import services
 from .acquit import ACK_DOMAINS, ACK_ERRORS
 from .attachments import extract_attachment
-from .enums import FINANCE_ROLES, TREASURY_STATUSES, BordereauKind, PesFlowStatus
+from .enums import FINANCE_ROLES, TREASURY_STATUSES, BordereauKind, ImportStatus, PesFlowStatus
 from .exceptions import PesMandatesInvalid
 from .forms import (
     BuildForm,
@@ -49,13 +49,21 @@ from .forms import (
     UploadForm,
 )
 from .keys import MAX_PKCS12_BYTES, signer_from_upload, token_signer
-from .models import PesAcquit, PesAttachment, PesRetour, PesVerificationReport, PlannedMandate
+from .models import (
+    PesAcquit,
+    PesAttachment,
+    PesImport,
+    PesRetour,
+    PesVerificationReport,
+    PlannedMandate,
+)
 from .selectors import (
     is_treasury_only,
     panel_for,
     pieces_page,
     treasury_flows,
     visible_flows,
+    visible_imports,
 )
 from .services._common import stored_copy
 from .services.building import PAYABLE
@@ -149,6 +157,11 @@ def flow_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and not too_large and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            if upload.size > services.background_threshold():
+                job = services.start_import(
+                    collectivite=collectivite, actor=request.user, source=upload, name=upload.name
+                )
+                return redirect("pes-import-detail", job.pk)
             flow = services.import_flow(
                 collectivite=collectivite, actor=request.user, source=upload, name=upload.name
             )
@@ -165,6 +178,35 @@ def flow_import(request: HttpRequest) -> HttpResponse:
     return render(
         request, "pes/flow_import.html", {"form": form, "issues": issues, "refusal": refusal}
     )
+
+
+def _import(request: HttpRequest, pk: int) -> PesImport:
+    found = visible_imports(request.user).select_related("flow").filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _import_context(job: PesImport) -> dict[str, Any]:
+    return {"job": job, "progress": services.import_progress(job)}
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A large flow being imported in the background: its progress, then its outcome."""
+    job = _import(request, pk)
+    return render(request, "pes/import_detail.html", _import_context(job))
+
+
+@login_required
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment polled every second while the import waits or runs; once the flow
+    is imported the browser goes to its page."""
+    job = _import(request, pk)
+    response = render(request, "pes/_import_progress.html", _import_context(job))
+    if job.status == ImportStatus.DONE and job.flow_id is not None:
+        response["HX-Redirect"] = reverse("pes-flow-detail", args=[job.flow_id])
+    return response
 
 
 def _content_length(request: Any) -> int:

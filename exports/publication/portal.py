@@ -59,14 +59,17 @@ def index(request: HttpRequest) -> HttpResponse:
 def act_list(request: HttpRequest, slug: str) -> HttpResponse:
     collectivite = _collectivite(slug)
     online = selectors.public_publications(collectivite)
+    # The distinct years are computed by the database: reading one row per act here made the
+    # page slower with every act published (docs/performance.md).
     years = sorted(
-        {
+        (
             year
-            for year in online.annotate(year=ExtractYear("act__decision_date")).values_list(
-                "year", flat=True
-            )
+            for year in online.order_by()
+            .annotate(year=ExtractYear("act__decision_date"))
+            .values_list("year", flat=True)
+            .distinct()
             if year
-        },
+        ),
         reverse=True,
     )
     form = PortalFilterForm(request.GET or None, years=years)

@@ -2,7 +2,7 @@
 archives, verification. Interfaces import from here."""
 
 from .archives import RenewalSummary, renew_archive, renew_due_archives
-from .batches import run_batch, start_batch
+from .batches import interrupt_batch, run_batch, start_batch
 from .certificates import add_certificate, delete_certificate
 from .configuration import (
     SealCheck,
@@ -26,6 +26,7 @@ __all__ = [
     "check_seal",
     "delete_certificate",
     "field_for_step",
+    "interrupt_batch",
     "is_outdated",
     "renew_archive",
     "renew_due_archives",

@@ -36,7 +36,7 @@ from workflow.models import StepRun
 from ..enums import BatchItemStatus, BatchStatus
 from ..exceptions import InvalidSigningInput, SigningObjectNotFound
 from ..keys import check_signing_certificate
-from ..models import SigningBatch, SigningBatchItem, UserCertificate
+from ..models import Signature, SigningBatch, SigningBatchItem, UserCertificate
 from ..selectors import signing_settings_for, trust_settings_for
 from .signing import sign_step_with
 from .versions import KeySource
@@ -176,6 +176,13 @@ def run_batch(*, batch_id: int, password: str | None) -> SigningBatch:
         "position"
     )
     for item in items.select_related("step_run"):
+        # A run killed after an item's signature committed but before the item was marked (a
+        # worker lost: the task is delivered again) finds the step signed: it is counted, not
+        # signed twice nor listed as refused.
+        earlier = _signed_by(item, batch)
+        if earlier is not None:
+            _finish_item(item, status=BatchItemStatus.SIGNED, signature=earlier)
+            continue
         if password is None:
             _finish_item(
                 item,
@@ -187,14 +194,35 @@ def run_batch(*, batch_id: int, password: str | None) -> SigningBatch:
         try:
             version = sign_step_with(step_run=item.step_run, actor=batch.created_by, key=key)
         except DelibreError as exc:
+            earlier = _signed_by(item, batch)  # by another delivery of this task, meanwhile
+            if earlier is not None:
+                _finish_item(item, status=BatchItemStatus.SIGNED, signature=earlier)
+                continue
             log.info("batch %s item %s not signed: %s", batch.pk, item.position, exc.code)
             _finish_item(
                 item, status=BatchItemStatus.FAILED, error=str(exc.message), error_code=exc.code
             )
             continue
         _finish_item(item, status=BatchItemStatus.SIGNED, signature=version)
+    return _finish_batch(batch.pk)
+
+
+def _signed_by(item: SigningBatchItem, batch: SigningBatch) -> Signature | None:
+    """The signature the batch's signer already applied to the item's step, if any."""
+    return (
+        Signature.objects.filter(step_run_id=item.step_run_id, signer_id=batch.created_by_id)
+        .order_by("-sequence")
+        .first()
+    )
+
+
+def _finish_batch(batch_id: int) -> SigningBatch:
     with transaction.atomic():
-        batch = SigningBatch.objects.select_for_update().get(pk=batch.pk)
+        batch = (
+            SigningBatch.objects.select_for_update(of=("self",))
+            .select_related("collectivite", "created_by")
+            .get(pk=batch_id)
+        )
         if batch.status != BatchStatus.DONE:
             batch.status, batch.finished_at = BatchStatus.DONE, timezone.now()
             batch.save(update_fields=["status", "finished_at"])
@@ -209,3 +237,26 @@ def run_batch(*, batch_id: int, password: str | None) -> SigningBatch:
                 },
             )
     return batch
+
+
+def interrupt_batch(*, batch_id: int) -> SigningBatch:
+    """Close a batch whose task ran out of time: its pending items are listed as not signed.
+
+    Called by the task when Celery's soft time limit stops it (a trust service that answers
+    too slowly, item after item). Side effects: the items and counters;
+    ``signing.batch.finished``.
+    """
+    batch = SigningBatch.objects.get(pk=batch_id)
+    pending = SigningBatchItem.objects.filter(batch=batch, status=BatchItemStatus.PENDING)
+    for item in pending.order_by("position"):
+        earlier = _signed_by(item, batch)
+        if earlier is not None:
+            _finish_item(item, status=BatchItemStatus.SIGNED, signature=earlier)
+            continue
+        _finish_item(
+            item,
+            status=BatchItemStatus.FAILED,
+            error=_("The batch took too long and was stopped: sign this folder again."),
+            error_code="batch_interrupted",
+        )
+    return _finish_batch(batch_id)

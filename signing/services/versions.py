@@ -37,6 +37,7 @@ from ..exceptions import (
     SignatureNotValid,
     SignedMeanwhile,
     SigningNotConfigured,
+    WrongPassword,
 )
 from ..keys import get_server_seal, load_pkcs12_signer
 from ..models import Signature as SignedVersion
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from ..trust import TrustSettings
 
 log = logging.getLogger("delibre.signing")
+security_log = logging.getLogger("delibre.security")
 
 
 # --- Keys ---------------------------------------------------------------------------------------
@@ -100,11 +102,26 @@ class KeySource:
         if self._signer is None:
             if self.use_seal:
                 self._signer = get_server_seal(settings=seal_settings_for(options))
+                security_log.info("key.seal.used collectivite=%s", options.collectivite_id)
             else:
                 assert self.certificate is not None  # checked by check()
                 data = read_bytes(self.certificate.file.name or "")
-                self._signer = load_pkcs12_signer(data=data, password=self.password or "")
-                self.password = None
+                try:
+                    self._signer = load_pkcs12_signer(data=data, password=self.password or "")
+                except WrongPassword:
+                    security_log.warning(
+                        "key.certificate.wrong_password certificate=%s user=%s",
+                        self.certificate.pk,
+                        self.certificate.user_id,
+                    )
+                    raise
+                finally:
+                    self.password = None
+                security_log.info(
+                    "key.certificate.opened certificate=%s user=%s",
+                    self.certificate.pk,
+                    self.certificate.user_id,
+                )
         return self._signer
 
     @property

@@ -71,7 +71,10 @@ def test_a_wrong_password_refuses_the_batch_before_anything_is_stored(commune):
     _act, step, _doc = arrete_in_circuit(commune)
     with pytest.raises(WrongPassword) as refused:
         _start(commune, [step], password="mauvais")
-    assert str(refused.value) == "Wrong password for this certificate file."
+    assert (
+        str(refused.value)
+        == "Wrong password for this certificate file: type it again. It is the password given with the certificate, not the one you log in with."
+    )
     assert (SigningBatch.objects.count(), Signature.objects.count(), stored_signatures()) == (
         0,
         0,
@@ -120,3 +123,53 @@ def test_a_batch_whose_password_expired_fails_its_items_and_runs_once(commune):
     assert (again.status, again.signed_count, again.failed_count) == ("done", 0, 1)
     assert [(i.status, i.error_code) for i in again.items.all()] == [("failed", "batch_expired")]
     assert Signature.objects.count() == 0
+
+
+def test_a_batch_delivered_again_counts_the_step_signed_before_its_worker_was_lost(commune):
+    folders = [arrete_in_circuit(commune, objet=f"Arrêté de voirie n° {n}") for n in (1, 2)]
+    batch = _start(commune, [step for _act, step, _doc in folders])  # queued at commit: not run
+    _first_act, first_step, _doc = folders[0]
+    # The first delivery signed folder 1 and was killed before it marked the item.
+    signed = services.sign_step(
+        step_run=first_step,
+        actor=commune.maire,
+        certificate=commune.certificates["maire"],
+        password=PASSWORD,
+    )
+
+    batch = services.run_batch(batch_id=batch.pk, password=PASSWORD)
+
+    assert (batch.status, batch.signed_count, batch.failed_count) == ("done", 2, 0)
+    assert [(i.status, i.signature_id) for i in batch.items.order_by("position")] == [
+        ("signed", signed.pk),
+        ("signed", Signature.objects.get(act=folders[1][0]).pk),
+    ]
+    assert [Signature.objects.filter(act=act).count() for act, _step, _doc in folders] == [1, 1]
+
+
+def test_a_batch_stopped_by_its_time_limit_lists_the_rest_as_not_signed(commune):
+    folders = [arrete_in_circuit(commune, objet=f"Arrêté de voirie n° {n}") for n in (1, 2)]
+    batch = _start(commune, [step for _act, step, _doc in folders])
+    services.sign_step(
+        step_run=folders[0][1],
+        actor=commune.maire,
+        certificate=commune.certificates["maire"],
+        password=PASSWORD,
+    )
+
+    batch = services.interrupt_batch(batch_id=batch.pk)
+
+    assert (batch.status, batch.signed_count, batch.failed_count) == ("done", 1, 1)
+    assert [(i.status, i.error_code, i.error) for i in batch.items.order_by("position")] == [
+        ("signed", "", ""),
+        (
+            "failed",
+            "batch_interrupted",
+            "The batch took too long and was stopped: sign this folder again.",
+        ),
+    ]
+    assert [
+        (e.action, e.data.get("signed"), e.data.get("failed"))
+        for e in events_for(commune.collectivite)
+        if e.action == "signing.batch.finished"
+    ] == [("signing.batch.finished", 1, 1)]

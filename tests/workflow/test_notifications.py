@@ -4,9 +4,11 @@ steps at most once a day, and the idempotency of the background work."""
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from freezegun import freeze_time
 
@@ -14,8 +16,9 @@ from tests.factories.workflow import DelegationFactory, make_circuit, visa
 from tests.workflow.conftest import project
 from workflow import services, tasks
 from workflow.enums import NotificationKind, NotificationMode
-from workflow.exceptions import NotAuthorised
+from workflow.exceptions import EmailNotSent, NotAuthorised
 from workflow.models import Notification, NotificationPreference, StepRun
+from workflow.services.notifications import create_notifications
 
 
 def notified(kind=None):
@@ -179,3 +182,30 @@ def test_digest_command(started, dgs):
     Notification.objects.filter(user=dgs).update(emailed_at=None)
     call_command("send_digests")
     assert mail.outbox[-1].to == ["dgs@example.org"]
+
+
+class DownBackend(BaseEmailBackend):
+    """A mail server that is down."""
+
+    def send_messages(self, email_messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def test_an_email_the_server_refused_is_sent_by_the_next_delivery(
+    collectivite, clerk, preparation, dgs, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.workflow.test_notifications.DownBackend"
+    with django_capture_on_commit_callbacks(execute=True):  # in-process: nothing raised
+        run = services.start_circuit(act=project(collectivite, clerk), actor=clerk)
+    step = StepRun.objects.get(run=run, position=1)
+    assert notified() == [("deputy", "assigned"), ("dgs", "assigned")]
+    assert Notification.objects.filter(emailed_at__isnull=True).count() == 2
+    with pytest.raises(EmailNotSent):  # on a worker: the task retries later
+        create_notifications(kind="assigned", step_run_id=step.pk, strict_email=True)
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert tasks.deliver_notifications.delay(kind="assigned", step_run_id=step.pk).get() == 0
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["deputy@example.org", "dgs@example.org"]
+    assert Notification.objects.filter(emailed_at__isnull=True).count() == 0
+    assert Notification.objects.count() == 2

@@ -29,7 +29,7 @@ from deliberations.models import Act, User
 
 from ..eligibility import delegation_covers, is_pes_flow, load_entries
 from ..enums import DecisionAction, NotificationKind, NotificationMode, RunStatus, StepStatus
-from ..exceptions import InvalidWorkflowInput, NotAuthorised
+from ..exceptions import EmailNotSent, InvalidWorkflowInput, NotAuthorised
 from ..models import (
     CircuitRun,
     Decision,
@@ -41,6 +41,10 @@ from ..models import (
 )
 
 log = logging.getLogger("delibre.notifications")
+
+#: Notifications about a training sandbox's folders stay in the application: nobody is ever
+#: e-mailed from a sandbox (docs/adr/0010-training-sandbox.md).
+TRAINING_FOLDER = Q(act__collectivite__is_training=True) | Q(flow__collectivite__is_training=True)
 
 
 def queue_notification(
@@ -186,11 +190,16 @@ def create_notifications(
     opinion_id: int | None = None,
     exclude_user_id: int | None = None,
     now: dt.datetime | None = None,
+    strict_email: bool = False,
 ) -> list[Notification]:
     """Create the notifications of one fact and e-mail those whose owner wants them at once.
 
-    Idempotent: a fact already notified to a user is not notified again. Messages are written
-    in the site's language (settings.LANGUAGE_CODE). Returns the notifications created now.
+    Idempotent: a fact already notified to a user is not notified again, and an immediate
+    e-mail not sent yet (a run stopped in the middle, the mail server down) is sent by the next
+    run. Messages are written in the site's language (settings.LANGUAGE_CODE). Returns the
+    notifications created now. ``strict_email`` (the task on a worker): raise
+    :class:`EmailNotSent` once everything else is done when an e-mail could not be sent, so
+    that the task tries again later.
     """
     now = now or timezone.now()
     day = timezone.localtime(now).date()
@@ -220,7 +229,9 @@ def create_notifications(
             ],
             ignore_conflicts=True,
         )
-        _email_immediately([n.user_id for n in created], key=key, now=now)
+        failed = _email_immediately(sorted(recipients), key=key, now=now)
+    if failed and strict_email:
+        raise EmailNotSent(f"{failed} notification e-mails of {key} not sent")
     return created
 
 
@@ -244,15 +255,20 @@ def _send(user: User, subject: str, body: str) -> bool:
     return True
 
 
-def _email_immediately(user_ids: list[int], *, key: str, now: dt.datetime) -> None:
+def _email_immediately(user_ids: list[int], *, key: str, now: dt.datetime) -> int:
+    """E-mail the notifications ``key`` of these users not e-mailed yet, to those who want them
+    at once; returns how many could not be sent."""
     immediate = [
         pk for pk, mode in _mode_of(user_ids).items() if mode == NotificationMode.IMMEDIATE
     ]
+    failed = 0
     if not immediate:
-        return
-    for notification in Notification.objects.filter(
-        user_id__in=immediate, key=key, emailed_at__isnull=True
-    ).select_related("user", "act", "flow"):
+        return failed
+    for notification in (
+        Notification.objects.filter(user_id__in=immediate, key=key, emailed_at__isnull=True)
+        .exclude(TRAINING_FOLDER)
+        .select_related("user", "act", "flow")
+    ):
         body = render_to_string(
             "workflow/email/notification.txt",
             {"notification": notification, "url": act_url(notification.folder)},
@@ -260,6 +276,9 @@ def _email_immediately(user_ids: list[int], *, key: str, now: dt.datetime) -> No
         subject = _("[Délibre] %(what)s") % {"what": notification.get_kind_display()}
         if _send(notification.user, subject, body):
             Notification.objects.filter(pk=notification.pk).update(emailed_at=now)
+        elif notification.user.email:
+            failed += 1
+    return failed
 
 
 def send_digests(*, now: dt.datetime | None = None) -> int:
@@ -271,6 +290,7 @@ def send_digests(*, now: dt.datetime | None = None) -> int:
     sent = 0
     user_ids = (
         Notification.objects.filter(emailed_at__isnull=True, created_at__lte=now)
+        .exclude(TRAINING_FOLDER)
         .filter(user__notification_preference__mode=NotificationMode.DAILY_DIGEST)
         .values_list("user_id", flat=True)
         .distinct()
@@ -279,6 +299,7 @@ def send_digests(*, now: dt.datetime | None = None) -> int:
         for user in User.objects.filter(pk__in=list(user_ids)).order_by("pk"):
             notifications = list(
                 Notification.objects.filter(user=user, emailed_at__isnull=True, created_at__lte=now)
+                .exclude(TRAINING_FOLDER)
                 .select_related("act", "flow")
                 .order_by("created_at", "pk")
             )

@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, DateTimeField, Exists, OuterRef, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -193,9 +193,7 @@ def _close_step_and_advance(
     if following:
         nxt = following[0]
         _activate(nxt, now)
-        StepRun.objects.bulk_update(
-            [step, nxt], ["status", "completed_at", "activated_at", "deadline"]
-        )
+        _hand_over(step, nxt)
         _number_before_signing(run.act, steps, nxt, actor)
         queue_notification(NotificationKind.ASSIGNED, step_run_id=nxt.pk)
         return "approved" if status == StepStatus.DONE else "skipped"
@@ -217,6 +215,38 @@ def _close_step_and_advance(
     act.save(update_fields=fields)
     queue_notification(NotificationKind.COMPLETED, run_id=run.pk, exclude_user_id=actor.pk)
     return "completed"
+
+
+def _hand_over(step: StepRun, nxt: StepRun) -> None:
+    """Save the closed ``step`` and the activated ``nxt`` in one UPDATE.
+
+    The hottest statement of a decision, written by hand: ``bulk_update`` builds the same
+    CASE expressions through the ORM at ~3 ms of Python per decision, a fifth of a decision's
+    cost (measured by ``bench/decisions.py --profile``, docs/performance.md).
+    """
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {StepRun._meta.db_table} SET "
+            "status = CASE WHEN id = %s THEN %s ELSE %s END, "
+            "completed_at = CASE WHEN id = %s THEN %s ELSE completed_at END, "
+            "activated_at = CASE WHEN id = %s THEN %s ELSE activated_at END, "
+            "deadline = CASE WHEN id = %s THEN %s ELSE deadline END "
+            "WHERE id IN (%s, %s)",
+            [
+                step.pk,
+                step.status,
+                nxt.status,
+                step.pk,
+                ops.adapt_datetimefield_value(step.completed_at),
+                nxt.pk,
+                ops.adapt_datetimefield_value(nxt.activated_at),
+                nxt.pk,
+                ops.adapt_datefield_value(nxt.deadline),
+                step.pk,
+                nxt.pk,
+            ],
+        )
 
 
 def _stop_run(

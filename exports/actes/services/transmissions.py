@@ -68,6 +68,7 @@ from ..selectors import (
     classification_problem,
     current_classification,
     default_piece_type,
+    past_acknowledgement,
     tdt_settings_for,
 )
 from ..text import prepare_objet
@@ -114,7 +115,10 @@ def build_act_archive(
         raise TransmissionRefused(_("The act has no number yet: it cannot be transmitted."))
     if act.decision_date is None:
         raise TransmissionRefused(
-            _("The act has no decision date (vote or signature) yet: it cannot be transmitted.")
+            _(
+                "The act has no decision date (vote or signature) yet: it cannot be "
+                "transmitted. Record its vote or have it signed, then prepare it again."
+            )
         )
     problem = classification_problem(act, tdt)
     if problem:
@@ -222,8 +226,20 @@ def prepare_transmission(*, act: Act, actor: User | None) -> Transmission:
         current = locked(Act, act.pk)
         if current.status not in (ActStatus.SIGNED, ActStatus.PUBLISHED):
             raise TransmissionRefused(
-                _("Only a signed act is sent to the prefecture; this one is “%(status)s”.")
+                _(
+                    "Only a signed act is sent to the prefecture; this one is “%(status)s”. "
+                    "Have it signed through its circuit first."
+                )
                 % {"status": ActStatus(current.status).label}
+            )
+        past = past_acknowledgement(current)
+        if past is not None:
+            raise TransmissionRefused(
+                _(
+                    "This act was acknowledged by the prefecture before Délibre (received on "
+                    "%(date)s): an act is never sent twice."
+                )
+                % {"date": past.ack_date.strftime("%d/%m/%Y")}
             )
         existing = Transmission.objects.filter(
             act=current, kind=TransmissionKind.ACTE, status__in=ACTIVE_STATUSES
@@ -346,10 +362,18 @@ _SENT_EVENTS: dict[str, str] = {
 }
 
 
+#: A delivery mark (``delivery_started_at``) younger than this on a free row belongs to a worker
+#: between its mark and its locked call; older, the worker died during the call (it holds the
+#: row lock for the whole call, so a live one is never seen).
+DELIVERY_MARK_GRACE = dt.timedelta(minutes=2)
+#: What every outcome of a delivery saves (the mark is cleared with the outcome).
+_OUTCOME_FIELDS = ["attempts", "delivery_started_at", "updated_at"]
+
+
 def _fail(current: Transmission, error: DelibreError, *, actor: Any) -> None:
     current.status = TransmissionStatus.FAILED
     current.last_error = str(error.message)
-    current.save(update_fields=["status", "last_error", "attempts", "updated_at"])
+    current.save(update_fields=["status", "last_error", *_OUTCOME_FIELDS])
     record_event(
         current,
         "act.transmission.failed",
@@ -375,15 +399,23 @@ def send_transmission(*, transmission_id: int, actor: Any = None) -> SendOutcome
     ``act.transmission.attempt_failed``, ``act.transmission.failed`` or
     ``act.transmission.outcome_unknown``.
     """
+    try:
+        head = Transmission.objects.only("pk", "act_id", "connector").get(pk=transmission_id)
+    except Transmission.DoesNotExist:
+        raise TransmissionRefused(_("This transmission does not exist.")) from None
+    marked = head.connector == TdtConnector.S2LOW  # its create is not idempotent
+    if marked:
+        refused = _mark_delivery(head, actor=actor)
+        if refused is not None:
+            return refused
     with transaction.atomic():
-        try:
-            head = Transmission.objects.only("pk", "act_id").get(pk=transmission_id)
-        except Transmission.DoesNotExist:
-            raise TransmissionRefused(_("This transmission does not exist.")) from None
         current = _locked_pair(head)
         if current.status != TransmissionStatus.QUEUED or current.outcome_unknown:
             return SendOutcome(current)
+        if marked and current.delivery_started_at is None:
+            return SendOutcome(current)  # delivered meanwhile by another worker
         current.attempts += 1
+        current.delivery_started_at = None
         try:
             connector = connector_for(current.connector, tdt_settings_for(current.collectivite_id))
         except TdtNotConfigured as exc:
@@ -395,9 +427,7 @@ def send_transmission(*, transmission_id: int, actor: Any = None) -> SendOutcome
             if exc.may_have_reached_server and not connector.idempotent:
                 current.outcome_unknown = True
                 current.last_error = str(exc.message)
-                current.save(
-                    update_fields=["outcome_unknown", "last_error", "attempts", "updated_at"]
-                )
+                current.save(update_fields=["outcome_unknown", "last_error", *_OUTCOME_FIELDS])
                 record_event(
                     current,
                     "act.transmission.outcome_unknown",
@@ -413,7 +443,7 @@ def send_transmission(*, transmission_id: int, actor: Any = None) -> SendOutcome
                 _fail(current, exc, actor=actor)
                 return SendOutcome(current)
             current.last_error = str(exc.message)
-            current.save(update_fields=["last_error", "attempts", "updated_at"])
+            current.save(update_fields=["last_error", *_OUTCOME_FIELDS])
             record_event(
                 current,
                 "act.transmission.attempt_failed",
@@ -434,14 +464,7 @@ def send_transmission(*, transmission_id: int, actor: Any = None) -> SendOutcome
         current.sent_at = timezone.now()
         current.last_error = ""
         current.save(
-            update_fields=[
-                "status",
-                "external_id",
-                "sent_at",
-                "last_error",
-                "attempts",
-                "updated_at",
-            ]
+            update_fields=["status", "external_id", "sent_at", "last_error", *_OUTCOME_FIELDS]
         )
         record_event(
             current,
@@ -457,6 +480,47 @@ def send_transmission(*, transmission_id: int, actor: Any = None) -> SendOutcome
             },
         )
     return SendOutcome(current)
+
+
+def _mark_delivery(head: Transmission, *, actor: Any) -> SendOutcome | None:
+    """Commit the mark of a delivery through S2LOW before the request leaves; return an
+    outcome instead when nothing must be posted now.
+
+    A mark found on a queued transmission whose row was free is a delivery cut short (the
+    process died during the call, docs/adr/0008): S2LOW may have received the act, so the
+    outcome is unknown and nothing is posted again until someone checks. A recent mark is a
+    worker about to post it: nothing to do. Side effect on a cut-short delivery:
+    ``act.transmission.outcome_unknown``.
+    """
+    with transaction.atomic():
+        current = _locked_pair(head)
+        if current.status != TransmissionStatus.QUEUED or current.outcome_unknown:
+            return SendOutcome(current)
+        now = timezone.now()
+        started = current.delivery_started_at
+        if started is not None and now - started < DELIVERY_MARK_GRACE:
+            return SendOutcome(current)
+        if started is not None:
+            current.outcome_unknown = True
+            current.last_error = _(
+                "The delivery was interrupted during the call to the TdT: check on the TdT "
+                "whether the act arrived before anything is sent again."
+            )
+            current.save(update_fields=["outcome_unknown", "last_error", "updated_at"])
+            record_event(
+                current,
+                "act.transmission.outcome_unknown",
+                actor=actor,
+                data={
+                    "transmission": current.pk,
+                    "attempt": current.attempts,
+                    "detail": "interrupted",
+                },
+            )
+            return SendOutcome(current)
+        current.delivery_started_at = now
+        current.save(update_fields=["delivery_started_at", "updated_at"])
+    return None
 
 
 # -- Repairs: discard, reconcile ----------------------------------------------------------------

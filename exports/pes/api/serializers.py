@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api_fields import ScopedRelatedField
@@ -15,6 +16,7 @@ from ..models import (
     PesAcquit,
     PesAttachment,
     PesFlow,
+    PesImport,
     PesRetour,
     PesTransmission,
     PesVerificationReport,
@@ -198,6 +200,50 @@ class PesAcquitSerializer(serializers.ModelSerializer):
             "source",
             "imported_at",
         ]
+
+
+class ImportProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField(help_text="Bytes of the file read so far.")
+    total = serializers.IntegerField(help_text="Size of the file in bytes.")
+    percent = serializers.IntegerField()
+
+
+class PesImportSerializer(serializers.ModelSerializer):
+    issues = PesIssueSerializer(many=True, read_only=True)
+    progress = serializers.SerializerMethodField(
+        help_text=(
+            "How far the worker got (poll while queued or running); null when refused, or "
+            "while running if the server's cache is not shared with its workers."
+        )
+    )
+
+    class Meta:
+        model = PesImport
+        fields = [
+            "id",
+            "collectivite",
+            "name",
+            "sha256",
+            "size",
+            "status",
+            "progress",
+            "flow",
+            "error",
+            "issues",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ImportProgressSerializer(allow_null=True))
+    def get_progress(self, job: PesImport) -> dict[str, int] | None:
+        from ..services import import_progress
+
+        figure = import_progress(job)
+        if figure is None:
+            return None
+        return {"done": figure.done, "total": figure.total, "percent": figure.percent}
 
 
 class PesRetourSerializer(serializers.ModelSerializer):

@@ -6,6 +6,7 @@ from . import views
 router = SimpleRouter()
 router.register("flows", views.FlowViewSet, basename="api-pes-flow")
 router.register("bordereaux", views.BordereauViewSet, basename="api-pes-bordereau")
+router.register("imports", views.ImportViewSet, basename="api-pes-import")
 router.register("acquits", views.AcquitViewSet, basename="api-pes-acquit")
 router.register("retours", views.RetourViewSet, basename="api-pes-retour")
 router.register(

@@ -34,12 +34,19 @@ from ..models import (
     PesAcquit,
     PesAttachment,
     PesFlow,
+    PesImport,
     PesRetour,
     PesTransmission,
     PesVerificationReport,
     PlannedMandate,
 )
-from ..selectors import is_treasury_only, pieces_of, visible_bordereaux, visible_flows
+from ..selectors import (
+    is_treasury_only,
+    pieces_of,
+    visible_bordereaux,
+    visible_flows,
+    visible_imports,
+)
 from ..services._common import max_bytes, too_large
 from ..services.sending import file_name_of
 from . import serializers as s
@@ -82,14 +89,30 @@ class FlowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         fresh = _flow_queryset(self.request).get(pk=flow.pk)
         return Response(s.PesFlowSerializer(fresh).data, status=code)
 
-    @extend_schema(request=s.PesImportInputSerializer, responses={201: s.PesFlowSerializer})
+    @extend_schema(
+        request=s.PesImportInputSerializer,
+        responses={201: s.PesFlowSerializer, 202: s.PesImportSerializer},
+    )
     @action(detail=False, methods=["post"], parser_classes=UPLOADS, url_path="import")
     def import_file(self, request: Request) -> Response:
         """Import a PES_Aller (validated against the DGFiP XSD and the Hélios rules); a file
-        with errors answers 400 with every problem (line, element, rule) and creates nothing."""
+        with errors answers 400 with every problem (line, element, rule) and creates nothing.
+
+        A file larger than DELIBRE_PES_BACKGROUND_BYTES (5 MB by default) is imported in the
+        background: the answer is 202 with the import, to poll at ``/api/pes/imports/{id}/``
+        (its ``progress``, then its ``flow`` or its ``issues``)."""
         if int(request.META.get("CONTENT_LENGTH") or 0) > max_bytes() + 1024 * 1024:
             raise too_large(max_bytes())  # before the body is read
         data = _input(s.PesImportInputSerializer, request)
+        if data["file"].size > services.background_threshold():
+            job = services.start_import(
+                collectivite=data["collectivite"],
+                actor=request.user,
+                source=data["file"],
+                name=data["file"].name,
+            )
+            job.refresh_from_db()  # without a broker it has run already
+            return Response(s.PesImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
         flow = services.import_flow(
             collectivite=data["collectivite"],
             actor=request.user,
@@ -282,6 +305,18 @@ class _CollectiviteScoped(
 ):
     def scoped(self, queryset: Any) -> Any:
         return queryset.filter(collectivite_id__in=visible_collectivite_ids(self.request))
+
+
+class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Flows imported in the background (large files): poll one for its progress and outcome."""
+
+    serializer_class = s.PesImportSerializer
+    filterset_fields = ["collectivite", "status"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PesImport.objects.none()
+        return visible_imports(self.request.user).order_by("-created_at", "-pk")
 
 
 class AcquitViewSet(_CollectiviteScoped):

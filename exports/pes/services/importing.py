@@ -10,6 +10,7 @@ and no journal event remain. Flows built by Délibre go through the same code
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -347,10 +348,12 @@ def load_flow_file(
     name: str,
     source: str,
     act: Act | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> tuple[PesFlow, PesAllerFile]:
     """Read ``path`` and store the flow, its bordereaux, pièces and attachments; the file is
     saved through the storage API. Must run inside the caller's transaction. Raises
-    PesInvalidFile (nothing stored: the caller's transaction is rolled back)."""
+    PesInvalidFile (nothing stored: the caller's transaction is rolled back). ``on_progress``
+    is called with the bytes read so far."""
     initial = BordereauStatus.BUILT if source == FlowSource.BUILT else BordereauStatus.IMPORTED
     flow = PesFlow.objects.create(
         collectivite=collectivite,
@@ -367,7 +370,9 @@ def load_flow_file(
         created_by=actor,
     )
     loader = _Loader(flow=flow, status=initial)
-    result = read_pes_aller(path, keep_pieces=False, on_piece=loader.on_piece)
+    result = read_pes_aller(
+        path, keep_pieces=False, on_piece=loader.on_piece, on_progress=on_progress
+    )
     check_addressee(collectivite, result.header.id_coll)
     rows = loader.finish(result)
     header, envelope = result.header, result.envelope
@@ -429,14 +434,13 @@ def import_flow(
     """
     require_finance(actor, collectivite)
     with spooled(source) as (path, sha256, size):
-        return _import_spooled(
+        return import_spooled(
             collectivite=collectivite, actor=actor, path=path, sha256=sha256, size=size, name=name
         )
 
 
-def _import_spooled(
-    *, collectivite: Collectivite, actor: User, path: Path, sha256: str, size: int, name: str
-) -> PesFlow:
+def refuse_duplicate(collectivite: Collectivite, sha256: str) -> None:
+    """Raise PesDuplicateFile when this file was imported already (and not withdrawn)."""
     earlier = (
         PesFlow.objects.filter(collectivite=collectivite, original_sha256=sha256)
         .exclude(status=PesFlowStatus.WITHDRAWN)
@@ -450,6 +454,21 @@ def _import_spooled(
                 "name": earlier.name,
             }
         )
+
+
+def import_spooled(
+    *,
+    collectivite: Collectivite,
+    actor: User,
+    path: Path,
+    sha256: str,
+    size: int,
+    name: str,
+    on_progress: Callable[[int], None] | None = None,
+) -> PesFlow:
+    """:func:`import_flow` on a local copy already bounded and hashed (the background import
+    reads its stored upload this way); the caller checked the actor's role."""
+    refuse_duplicate(collectivite, sha256)
     with transaction.atomic(), removed_on_error() as stored:
         flow, result = load_flow_file(
             path=path,
@@ -459,6 +478,7 @@ def _import_spooled(
             actor=actor,
             name=name,
             source=FlowSource.IMPORTED,
+            on_progress=on_progress,
         )
         stored.append(flow.original_file.name)
         flow.save()

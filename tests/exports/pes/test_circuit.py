@@ -257,7 +257,7 @@ def test_a_wrong_password_is_refused(signer_p12):
         _signer(signer_p12, password="wrong")
 
     assert str(caught.value) == (
-        "This certificate file cannot be opened (wrong password or not a PKCS#12)."
+        "This certificate file cannot be opened (wrong password or not a PKCS#12): type the password again, or choose the .p12 or .pfx file of your certificate."
     )
 
 

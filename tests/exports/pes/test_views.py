@@ -227,7 +227,7 @@ def test_a_wrong_password_shows_the_error_and_changes_nothing(
     )
 
     assert response.context["form"].non_field_errors() == [
-        "This certificate file cannot be opened (wrong password or not a PKCS#12)."
+        "This certificate file cannot be opened (wrong password or not a PKCS#12): type the password again, or choose the .p12 or .pfx file of your certificate."
     ]
     assert b"typed-s3cret" not in response.content
     at_signature.refresh_from_db()

@@ -241,7 +241,7 @@ def test_rfc2253_name_writes_the_issuer_as_java_does(pki):
         (
             "expired_cert",
             "expired_key",
-            "The certificate of {subject} expired on {date}; it cannot sign.",
+            "The certificate of {subject} expired on {date}; it cannot sign. Sign with the valid certificate of the ordonnateur or of a delegate.",
         ),
         ("future_cert", "future_key", "The certificate of {subject} is only valid from {date}."),
         (
@@ -358,7 +358,7 @@ def test_a_pkcs12_signer_signs(unsigned, pki, tmp_path):
     with pytest.raises(PesSignatureError) as caught:
         signer_from_pkcs12(data=p12, password="wrong")
     assert str(caught.value) == (
-        "This certificate file cannot be opened (wrong password or not a PKCS#12)."
+        "This certificate file cannot be opened (wrong password or not a PKCS#12): type the password again, or choose the .p12 or .pfx file of your certificate."
     )
 
 
