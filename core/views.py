@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,20 @@ from django.views.decorators.http import require_POST
 
 from .exceptions import DelibreError
 from .middleware import SESSION_KEY
+
+security_log = logging.getLogger("delibre.security")
+
+
+def log_refusal(request: Any, exc: Exception) -> None:
+    """Every permission refusal seen by a page or the API goes to the security log."""
+    user = getattr(request, "user", None)
+    security_log.warning(
+        "permission.refused method=%s path=%s user=%s code=%s",
+        getattr(request, "method", ""),
+        getattr(request, "path", ""),
+        getattr(user, "pk", None),
+        getattr(exc, "code", type(exc).__name__),
+    )
 
 
 def visible_or_404(
@@ -46,6 +61,8 @@ def perform(
     try:
         result = call()
     except DelibreError as exc:
+        if exc.kind == "forbidden":
+            log_refusal(request, exc)
         if form is not None:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
             return None, None

@@ -8,8 +8,9 @@ from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .archive import MAX_TRANSMISSION_BYTES
+from . import reader
 from .enums import TdtConnector, TransmissionKind
+from .exceptions import ActesError
 from .models import TdtSettings
 from .services.settings import EDITABLE
 
@@ -43,8 +44,10 @@ class ImportReturnForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_TRANSMISSION_BYTES:
-            raise forms.ValidationError(_("The file is larger than 150 MB."))
+        try:  # before anything reads it into memory
+            reader.check_size(upload.size)
+        except ActesError as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
         return upload
 
 

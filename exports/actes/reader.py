@@ -443,6 +443,16 @@ def _is_archive(content: bytes) -> bool:
     return content[:2] == b"\x1f\x8b" or content[257:262] == b"ustar"
 
 
+def check_size(size: int) -> None:
+    """Refuse a file larger than an @ctes transmission may be (before reading it, if possible)."""
+    if size > MAX_TRANSMISSION_BYTES:
+        raise InvalidActesMessage(
+            _("The file is larger than %(limit)d MB; it was refused. Ask the sender to check it.")
+            % {"limit": MAX_TRANSMISSION_BYTES // (1024 * 1024)},
+            code="too_large",
+        )
+
+
 def read_incoming(*, content: bytes, name: str = "") -> IncomingPackage:
     """Read a file received from the prefecture: a tar.gz package or a single XML message.
 
@@ -451,12 +461,7 @@ def read_incoming(*, content: bytes, name: str = "") -> IncomingPackage:
     are returned in ``files`` (PDF letters, annexes). No side effects.
     Raises InvalidActesMessage or UnsafeArchive; nothing is partially read.
     """
-    if len(content) > MAX_TRANSMISSION_BYTES:
-        raise InvalidActesMessage(
-            _("The file is larger than %(limit)d MB; it was refused. Ask the sender to check it.")
-            % {"limit": MAX_TRANSMISSION_BYTES // (1024 * 1024)},
-            code="too_large",
-        )
+    check_size(len(content))
     if not _is_archive(content):
         root, local, errors = _parse(content, name)
         if local in _ENVELOPES:

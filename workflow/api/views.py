@@ -381,6 +381,8 @@ class InboxView(generics.GenericAPIView):
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.NotificationSerializer
     filterset_fields = ["kind"]
+    # A non-numeric id is a 404 at routing (it reached the query and answered 500: schemathesis).
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -410,6 +412,8 @@ class NotificationPreferenceView(generics.GenericAPIView):
     """Immediate e-mails, or one daily summary."""
 
     serializer_class = s.NotificationPreferenceSerializer
+    # OPTIONS would describe PUT through get_object(), which this view has not (500: schemathesis).
+    metadata_class = None
 
     def _current(self, request: Request) -> Response:
         preference = getattr(request.user, "notification_preference", None)
