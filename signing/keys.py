@@ -88,7 +88,12 @@ def load_pkcs12_signer(
         # cryptography says "Invalid password or PKCS12 data" for both: tell them apart by
         # parsing the outer structure, which is not encrypted.
         if _looks_like_pkcs12(data):
-            raise WrongPassword(_("Wrong password for this certificate file.")) from exc
+            raise WrongPassword(
+                _(
+                    "Wrong password for this certificate file: type it again. It is the "
+                    "password given with the certificate, not the one you log in with."
+                )
+            ) from exc
         raise KeyUnavailable(
             _("This file is not a PKCS#12 certificate file (.p12 or .pfx).")
         ) from exc
@@ -168,7 +173,12 @@ def open_pkcs11_signer(*, settings: Pkcs11Settings) -> PKCS11Signer:
         signer._load_objects()  # private, but pyHanko's only synchronous eager loader
     except (p11_errors.PinIncorrect, p11_errors.PinLenRange) as exc:
         _close_quietly(session)
-        raise WrongPassword(_("Wrong PIN for the signing token.")) from exc
+        raise WrongPassword(
+            _(
+                "Wrong PIN for the signing token: type it again; several wrong PINs in a row "
+                "lock the token."
+            )
+        ) from exc
     except p11_errors.UserAlreadyLoggedIn as exc:
         # PKCS#11 logins are per process: reusing the open login would skip the PIN check.
         raise KeyUnavailable(
@@ -292,6 +302,9 @@ def get_server_seal(*, settings: SealSettings) -> Signer:
                 data=data, password=settings.pkcs12_password, extra_certs=settings.extra_certs
             )
         _seals[settings.cache_key] = (pid, signer)
+        logging.getLogger("delibre.security").info(
+            "key.seal.loaded source=%s pid=%s", "pkcs11" if settings.pkcs11 else "pkcs12", pid
+        )
         return signer
 
 
@@ -388,13 +401,19 @@ async def async_check_certificate(
         return await validator.async_validate_usage(set())
     except cv_errors.RevokedError as exc:
         raise CertificateRefused(
-            _("The certificate of %(name)s was revoked on %(date)s: it can no longer sign.")
+            _(
+                "The certificate of %(name)s was revoked on %(date)s: it can no longer sign. "
+                "Import your new certificate under Signatures > My certificates."
+            )
             % {"name": name, "date": exc.revocation_dt.date().isoformat()},
             problem=CertificateProblem.REVOKED,
         ) from exc
     except cv_errors.ExpiredError as exc:
         raise CertificateRefused(
-            _("The certificate of %(name)s expired on %(date)s: it can no longer sign.")
+            _(
+                "The certificate of %(name)s expired on %(date)s: it can no longer sign. "
+                "Import your new certificate under Signatures > My certificates."
+            )
             % {"name": name, "date": exc.expired_dt.date().isoformat()},
             problem=CertificateProblem.EXPIRED,
         ) from exc

@@ -175,17 +175,26 @@ def refusal_reason(
     for delegation in delegations:
         name = delegation.delegator.display_name
         if delegation.revoked_at is not None:
-            return _("Your delegation from %(name)s was revoked on %(date)s.") % {
+            return _(
+                "Your delegation from %(name)s was revoked on %(date)s: ask %(name)s to decide, "
+                "or to give you a new delegation."
+            ) % {
                 "name": name,
                 "date": date_format(timezone.localtime(delegation.revoked_at).date()),
             }
         if delegation.starts_on > day:
-            return _("Your delegation from %(name)s only starts on %(date)s.") % {
+            return _(
+                "Your delegation from %(name)s only starts on %(date)s: until then, ask %(name)s "
+                "to decide."
+            ) % {
                 "name": name,
                 "date": date_format(delegation.starts_on),
             }
         if delegation.ends_on < day:
-            return _("Your delegation from %(name)s ended on %(date)s.") % {
+            return _(
+                "Your delegation from %(name)s ended on %(date)s: ask %(name)s to decide, or to "
+                "extend the delegation."
+            ) % {
                 "name": name,
                 "date": date_format(delegation.ends_on),
             }
@@ -197,9 +206,11 @@ def refusal_reason(
         if not delegation_covers(delegation, act):
             return _(
                 "Your delegation from %(name)s does not cover this act (its type or its "
-                "matière is outside the delegation's scope)."
+                "matière is outside the delegation's scope): ask %(name)s to decide, or to "
+                "extend the delegation."
             ) % {"name": name}
     return _(
         "You cannot decide on this step: you are not one of its assignees, neither directly, "
-        "nor through a desk, nor by a delegation in force for this act."
+        "nor through a desk, nor by a delegation in force for this act. If you should be, ask "
+        "an administrator to check the circuit and its desks."
     )

@@ -32,7 +32,7 @@ def test_load_pkcs12_signer_refuses_a_wrong_password(pki):
         keys.load_pkcs12_signer(data=pki.p12_bytes("marie-dupont"), password="mauvais")
     assert (refused.value.code, str(refused.value)) == (
         "wrong_password",
-        "Wrong password for this certificate file.",
+        "Wrong password for this certificate file: type it again. It is the password given with the certificate, not the one you log in with.",
     )
 
 
@@ -73,7 +73,8 @@ REFUSALS = [
     (
         EXPIRED,
         CertificateProblem.EXPIRED,
-        "The certificate of Certificat Expiré expired on 2025-01-01: it can no longer sign.",
+        "The certificate of Certificat Expiré expired on 2025-01-01: it can no longer sign. "
+        "Import your new certificate under Signatures > My certificates.",
     ),
     (
         NOT_YET_VALID,
@@ -83,7 +84,8 @@ REFUSALS = [
     (
         REVOKED,
         CertificateProblem.REVOKED,
-        "The certificate of Certificat Révoqué was revoked on 2025-06-01: it can no longer sign.",
+        "The certificate of Certificat Révoqué was revoked on 2025-06-01: it can no longer sign. "
+        "Import your new certificate under Signatures > My certificates.",
     ),
     (
         UNTRUSTED,
@@ -128,7 +130,8 @@ def test_check_signing_certificate_at_another_moment_uses_that_date(signers, tru
         )
     assert refused.value.problem == CertificateProblem.EXPIRED
     assert str(refused.value) == (
-        "The certificate of Marie DUPONT expired on 2049-01-01: it can no longer sign."
+        "The certificate of Marie DUPONT expired on 2049-01-01: it can no longer sign. "
+        "Import your new certificate under Signatures > My certificates."
     )
 
 
@@ -214,7 +217,10 @@ def test_open_pkcs11_signer_refuses_a_wrong_pin(softhsm_token):
     keys.clear_seal_cache()  # no session of ours logged in to the token
     with pytest.raises(WrongPassword) as refused:
         keys.open_pkcs11_signer(settings=_pkcs11_settings(softhsm_token, pin="000000"))
-    assert str(refused.value) == "Wrong PIN for the signing token."
+    assert (
+        str(refused.value)
+        == "Wrong PIN for the signing token: type it again; several wrong PINs in a row lock the token."
+    )
 
 
 @pytest.mark.parametrize(

@@ -326,7 +326,7 @@ def test_a_wrong_password_is_refused(commune):
     _refusal(
         commune,
         WrongPassword,
-        "Wrong password for this certificate file.",
+        "Wrong password for this certificate file: type it again. It is the password given with the certificate, not the one you log in with.",
         lambda: sign(commune, first, password="mauvais"),
         first,
         document,
@@ -340,7 +340,8 @@ def test_someone_who_is_not_an_assignee_cannot_sign(commune):
         commune,
         NotAuthorised,
         "You cannot decide on this step: you are not one of its assignees, neither directly, "
-        "nor through a desk, nor by a delegation in force for this act.",
+        "nor through a desk, nor by a delegation in force for this act. If you should be, ask "
+        "an administrator to check the circuit and its desks.",
         lambda: sign(commune, first, "validator", certificate=certificate),
         first,
         document,
@@ -359,7 +360,7 @@ def test_a_delegate_out_of_scope_is_refused_with_the_reason(commune):
         commune,
         NotAuthorised,
         "Your delegation from Marie Dupont does not cover this act (its type or its matière is "
-        "outside the delegation's scope).",
+        "outside the delegation's scope): ask Marie Dupont to decide, or to extend the delegation.",
         lambda: sign(commune, step, "adjointe"),
         step,
         document,

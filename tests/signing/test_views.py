@@ -90,7 +90,9 @@ def test_a_wrong_password_in_the_page_changes_nothing(commune, client):
 
     response = sign_in_page(client, commune, first, password="mauvais")
 
-    assert messages(response) == ["Wrong password for this certificate file."]
+    assert messages(response) == [
+        "Wrong password for this certificate file: type it again. It is the password given with the certificate, not the one you log in with."
+    ]
     assert state(first, document) == before
 
 
@@ -103,7 +105,8 @@ def test_a_validator_sees_why_he_cannot_sign(commune, client):
     assert texts(response, "#signing form") == []
     assert texts(response, "#signing p.help")[0] == (
         "You cannot decide on this step: you are not one of its assignees, neither directly, "
-        "nor through a desk, nor by a delegation in force for this act."
+        "nor through a desk, nor by a delegation in force for this act. If you should be, ask "
+        "an administrator to check the circuit and its desks."
     )
 
 
@@ -286,7 +289,9 @@ def test_a_signer_uploads_then_deletes_her_certificate(commune, client, pki):
     certificate = UserCertificate.objects.get(user=commune.maire)
     deleted = client.post(f"/signing/certificates/{certificate.pk}/delete/", follow=True)
 
-    assert texts(wrong, ".errorlist li") == ["Wrong password for this certificate file."]
+    assert texts(wrong, ".errorlist li") == [
+        "Wrong password for this certificate file: type it again. It is the password given with the certificate, not the one you log in with."
+    ]
     assert messages(added) == ["Your certificate “Marie DUPONT” is ready to sign."]
     assert texts(added, "tbody td:first-child strong") == ["Démo"]
     assert messages(deleted) == ["The certificate was deleted."]
@@ -392,4 +397,7 @@ def test_the_signing_pages_speak_french(commune, client, french):
     assert texts(page, "#signing h2") == ["Signatures électroniques"]
     assert texts(page, "#signing form button") == ["Signer l’acte"]
     assert texts(page, "#circuit a.button") == ["Signer dans le panneau de signature ci-dessous"]
-    assert messages(refused) == ["Mot de passe incorrect pour ce fichier de certificat."]
+    assert messages(refused) == [
+        "Mot de passe incorrect pour ce fichier de certificat : saisissez-le à nouveau. C’est le "
+        "mot de passe remis avec le certificat, pas celui de votre connexion."
+    ]

@@ -109,20 +109,24 @@ def test_a_delegate_in_scope_decides_for_the_delegator(
         (
             {"act_types": [ActType.DECISION]},
             "Your delegation from Marie Dupont does not cover this act (its type or its matière "
-            "is outside the delegation's scope).",
+            "is outside the delegation's scope): ask Marie Dupont to decide, or to extend the "
+            "delegation.",
         ),
         (
             {"matiere_codes": ["3"]},
             "Your delegation from Marie Dupont does not cover this act (its type or its matière "
-            "is outside the delegation's scope).",
+            "is outside the delegation's scope): ask Marie Dupont to decide, or to extend the "
+            "delegation.",
         ),
         (
             {"starts_on": dt.date(2020, 1, 1), "ends_on": dt.date(2020, 12, 31)},
-            "Your delegation from Marie Dupont ended on Dec. 31, 2020.",
+            "Your delegation from Marie Dupont ended on Dec. 31, 2020: ask Marie Dupont to decide, "
+            "or to extend the delegation.",
         ),
         (
             {"starts_on": dt.date(2099, 1, 1), "ends_on": dt.date(2099, 12, 31)},
-            "Your delegation from Marie Dupont only starts on Jan. 1, 2099.",
+            "Your delegation from Marie Dupont only starts on Jan. 1, 2099: until then, ask Marie "
+            "Dupont to decide.",
         ),
     ],
     ids=["type", "matiere", "expired", "not-started"],

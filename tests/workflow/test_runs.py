@@ -211,7 +211,8 @@ def test_who_is_not_an_assignee_cannot_decide(who, sent, clerk, maire, outsider)
         services.approve_step(step_run=step(run, 1), actor=actor)
     assert str(info.value) == (
         "You cannot decide on this step: you are not one of its assignees, neither directly, "
-        "nor through a desk, nor by a delegation in force for this act."
+        "nor through a desk, nor by a delegation in force for this act. If you should be, ask "
+        "an administrator to check the circuit and its desks."
     )
     with pytest.raises(NotAuthorised):
         services.reject_step(step_run=step(run, 1), actor=actor, reason="Non")

@@ -145,7 +145,8 @@ def test_an_unsigned_act_is_refused_and_nothing_changes(
         services.prepare_transmission(act=act, actor=clerk)
 
     assert (
-        str(refusal.value) == "Only a signed act is sent to the prefecture; this one is “Adopted”."
+        str(refusal.value)
+        == "Only a signed act is sent to the prefecture; this one is “Adopted”. Have it signed through its circuit first."
     )
     assert Transmission.objects.count() == 0
     assert not (Path(settings.MEDIA_ROOT) / "actes").exists()
