@@ -44,6 +44,7 @@ class DemoKeys:
     password: str
     certificates: dict[str, UserCertificate] = field(default_factory=dict)
     rendered: list[int] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
 
     @property
     def seal_path(self) -> Path:
@@ -147,7 +148,8 @@ def load_demo_keys(
 
     Side effects: the PKI in ``directory`` (keys kept between runs); the commune's trusted root,
     TSA URL and seal settings; the élus' certificates; the documents of the acts waiting for a
-    signature rendered. Idempotent.
+    signature rendered; the adopted acts no circuit has taken signed, transmitted, acknowledged
+    and published (exports.publication.demo). Idempotent.
     """
     from deliberations.demo import DEMO_SLUG
 
@@ -165,4 +167,7 @@ def load_demo_keys(
             collectivite=collectivite, admin=users["admin"], pki=pki, users=users, password=password
         )
     keys.rendered = render_waiting_documents(collectivite, users["redacteur"])
+    from exports.publication.demo import publish_adopted
+
+    keys.published = publish_adopted(keys=keys, collectivite=collectivite, users=users)
     return keys

@@ -164,6 +164,8 @@ class Panel:
     start_phase: CircuitPhase | None = None
     startable: list[Circuit] = field(default_factory=list)
     may_start: bool = False
+    #: The rejection that ended the latest run, while no run is active (the drafter's to-do).
+    last_rejection: Decision | None = None
 
     @property
     def can_decide(self) -> bool:
@@ -195,6 +197,7 @@ def panel_for(act: Act, user: Any) -> Panel:
             except WorkflowError as refusal:
                 panel.refusal = str(refusal.message)
     else:
+        panel.last_rejection = _last_rejection(panel.runs)
         panel.start_phase = phase_for(act)
         if panel.start_phase is not None:
             panel.may_start = act.drafter_id == user.pk or has_role(
@@ -202,6 +205,19 @@ def panel_for(act: Act, user: Any) -> Panel:
             )
             panel.startable = applicable_circuits(act, panel.start_phase)
     return panel
+
+
+def _last_rejection(runs: list[CircuitRun]) -> Decision | None:
+    """The reject decision that ended the latest run, if it ended by a rejection."""
+    if not runs or runs[-1].status not in (RunStatus.RETURNED, RunStatus.REJECTED):
+        return None
+    rejections = [
+        decision
+        for step in runs[-1].steps.all()
+        for decision in step.decisions.all()
+        if decision.action == DecisionAction.REJECT
+    ]
+    return rejections[-1] if rejections else None
 
 
 # --- Inbox ------------------------------------------------------------------------------------

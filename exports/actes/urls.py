@@ -9,6 +9,7 @@ app_name = "actes"
 urlpatterns = [
     path("", views.desk, name="desk"),
     path("import/", views.import_return, name="import"),
+    path("poll/", views.poll_now, name="poll"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/classification/", views.fetch_classification, name="fetch-classification"),
     path("acts/<int:pk>/prepare/", views.prepare, name="prepare"),

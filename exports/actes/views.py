@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from core.exceptions import DelibreError
 from core.files import read_bytes
-from core.views import perform, visible_or_404
+from core.views import log_refusal, perform, visible_or_404
 from deliberations.enums import Role
 from deliberations.models import Act
 from deliberations.permissions import has_role
@@ -160,6 +161,31 @@ def import_return(request: HttpRequest) -> HttpResponse:
     )
     assert response is not None
     return response
+
+
+@login_required
+@require_POST
+def poll_now(request: HttpRequest) -> HttpResponse:
+    """Ask the prefecture's connector at once instead of waiting for the periodic poll."""
+    collectivite = _current(request)
+    try:
+        report = services.poll_collectivite(collectivite=collectivite, actor=request.user)
+    except DelibreError as exc:
+        if exc.kind == "forbidden":
+            log_refusal(request, exc)
+        messages.error(request, str(exc.message))
+        return redirect("actes:desk")
+    messages.success(
+        request,
+        _(
+            "Checked with the prefecture: %(sent)d transmission(s) sent, %(checked)d status(es) "
+            "read, %(imported)d return(s) imported."
+        )
+        % {"sent": report.sent, "checked": report.checked, "imported": report.imported},
+    )
+    for error in report.errors:
+        messages.warning(request, error)
+    return redirect("actes:desk")
 
 
 # -- The act's box ------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,75 @@ def _ready(kind: DocumentKind, seance: Any, actor: Any) -> RenderedDocument | No
     return rendered if rendered.status == DocumentStatus.READY else None
 
 
+@dataclass
+class Delivery:
+    """What ``deliver_through_folder`` sent and what the prefecture answered."""
+
+    signed: list[tuple[Act, Transmission]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    #: (archive name, bytes) of each archive dropped, then of each ARActe package returned.
+    archives: list[tuple[str, bytes]] = field(default_factory=list)
+    returns: list[tuple[str, bytes]] = field(default_factory=list)
+    imported: int = 0
+
+
+def deliver_through_folder(
+    *, collectivite: Any, clerk: Any, admin: Any, acts: list[Act], folder: Path
+) -> Delivery:
+    """Send the signed ``acts`` with the folder-drop connector in ``folder`` (``depot/`` and
+    ``retours/``, created) and play the prefecture: an ARActe for each archive, imported by
+    polling. Acts not signed or decided after today are skipped. Through the services the pages
+    use; leaves the connector configured on ``folder``.
+    """
+    drop, returns = folder / "depot", folder / "retours"
+    drop.mkdir(parents=True, exist_ok=True)
+    returns.mkdir(exist_ok=True)
+    actes.update_tdt_settings(
+        collectivite=collectivite,
+        actor=admin,
+        connector=TdtConnector.FOLDER,
+        folder_path=str(drop),
+        return_folder_path=str(returns),
+        # The demo's addresses end in .example, longer than the ACTES e-mail pattern allows.
+        return_emails=["actes@saint-exemple.test"],
+        referent_name="Service des assemblées",
+    )
+    delivery = Delivery()
+    today = timezone.localdate()
+    for act in acts:
+        act = Act.objects.get(pk=act.pk)
+        if act.status != ActStatus.SIGNED:
+            if act.number:
+                delivery.skipped.append(f"{act.number} ({act.status})")
+            continue
+        if act.decision_date is not None and act.decision_date > today:
+            # The prefecture refuses a decision dated in the future (and it is not public
+            # yet): a séance played ahead of today keeps its acts here.
+            delivery.skipped.append(f"{act.number} (decided on {act.decision_date:%Y-%m-%d})")
+            continue
+        transmission = actes.prepare_transmission(act=act, actor=clerk)
+        actes.transmit(transmission=transmission, actor=clerk)
+        # The callers may hold one transaction: deliver now instead of after the commit (the
+        # queued task then finds the transmission sent and does nothing).
+        transmission = actes.send_transmission(transmission_id=transmission.pk).transmission
+        assert transmission.status == TransmissionStatus.SENT, transmission.last_error
+        content = read_bytes(transmission.archive.name or "")
+        assert (drop / transmission.archive_name).read_bytes() == content
+        delivery.archives.append((transmission.archive_name, content))
+        delivery.signed.append((act, transmission))
+    classification = collectivite.classification_versions.get(is_current=True)
+    for _act, transmission in delivery.signed:
+        name, package = aracte_package(
+            transmission, received_on=today, classification_date=classification.version_date
+        )
+        (returns / name).write_bytes(package)
+        delivery.returns.append((name, package))
+    report = actes.poll_collectivite(collectivite=collectivite)
+    assert not report.errors, report.errors
+    delivery.imported = report.imported
+    return delivery
+
+
 def transmit_and_publish(sc: Any) -> list[str]:
     """Transmit, acknowledge and publish the scenario's signed acts; write the archives and the
     open data. Returns the relative paths written (see the module docstring)."""
@@ -108,58 +178,19 @@ def transmit_and_publish(sc: Any) -> list[str]:
     own_root, _prefix = scope(collectivite)  # the settings may only name the collectivité's own
     own_root.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="scenario-tdt-", dir=own_root))
-    drop, returns = workdir / "depot", workdir / "retours"
-    drop.mkdir()
-    returns.mkdir()
     try:
-        actes.update_tdt_settings(
-            collectivite=collectivite,
-            actor=admin,
-            connector=TdtConnector.FOLDER,
-            folder_path=str(drop),
-            return_folder_path=str(returns),
-            # The demo's addresses end in .example, longer than the ACTES e-mail pattern allows.
-            return_emails=["actes@saint-exemple.test"],
-            referent_name="Service des assemblées",
-        )
         candidates = [item.act for item in seance.items.select_related("act").order_by("position")]
         candidates += [act for key, act in sorted(demo.acts.items()) if key == "arrete"]
-        signed, skipped = [], []
-        today = timezone.localdate()
-        for act in candidates:
-            act = Act.objects.get(pk=act.pk)
-            if act.status != ActStatus.SIGNED:
-                if act.number:
-                    skipped.append(f"{act.number} ({act.status})")
-                continue
-            if act.decision_date is not None and act.decision_date > today:
-                # The prefecture refuses a decision dated in the future (and it is not public
-                # yet): a séance played ahead of today keeps its acts here.
-                skipped.append(f"{act.number} (decided on {act.decision_date:%Y-%m-%d})")
-                continue
-            transmission = actes.prepare_transmission(act=act, actor=clerk)
-            actes.transmit(transmission=transmission, actor=clerk)
-            # run_scenario holds one transaction: deliver now instead of after the commit (the
-            # queued task then finds the transmission sent and does nothing).
-            transmission = actes.send_transmission(transmission_id=transmission.pk).transmission
-            assert transmission.status == TransmissionStatus.SENT, transmission.last_error
-            content = read_bytes(transmission.archive.name or "")
-            assert (drop / transmission.archive_name).read_bytes() == content
-            sc.write(f"actes/{transmission.archive_name}", content)
-            written.append(f"actes/{transmission.archive_name}")
-            signed.append((act, transmission))
-        classification = collectivite.classification_versions.get(is_current=True)
-        for _act, transmission in signed:
-            name, package = aracte_package(
-                transmission,
-                received_on=today,
-                classification_date=classification.version_date,
-            )
-            (returns / name).write_bytes(package)
+        delivery = deliver_through_folder(
+            collectivite=collectivite, clerk=clerk, admin=admin, acts=candidates, folder=workdir
+        )
+        signed, skipped = delivery.signed, delivery.skipped
+        for name, content in delivery.archives:
+            sc.write(f"actes/{name}", content)
+            written.append(f"actes/{name}")
+        for name, package in delivery.returns:
             sc.write(f"actes/retours/{name}", package)
             written.append(f"actes/retours/{name}")
-        report = actes.poll_collectivite(collectivite=collectivite)
-        assert not report.errors, report.errors
         published = []
         for act, _transmission in signed:
             act = Act.objects.get(pk=act.pk)
@@ -183,7 +214,7 @@ def transmit_and_publish(sc: Any) -> list[str]:
         shutil.rmtree(workdir, ignore_errors=True)
     sc.step(
         f"{len(signed)} signed acts transmitted through the folder drop and acknowledged "
-        f"({report.imported} ARActe imported); published: {', '.join(published) or 'none'}; "
+        f"({delivery.imported} ARActe imported); published: {', '.join(published) or 'none'}; "
         f"séance documents online: {', '.join(seance_documents) or 'none'}; open data: "
         f"{rows} deliberations" + (f"; skipped: {', '.join(skipped)}" if skipped else "")
     )

@@ -80,6 +80,12 @@ def test_send_approve_and_reject_from_the_act_page(
     assert act.status == ActStatus.RETURNED
     content = login(client, clerk).get(reverse("act-detail", args=[act.pk])).content.decode()
     assert "Chiffrer" in content and "Earlier runs" in content
+    # The reason is shown open, above the history, with what to do next.
+    alert = content[content.index('class="alert alert--warning" role="status"') :]
+    alert = alert[: alert.index("</div>")]
+    assert f"Returned by {adjointe.display_name} on" in alert
+    assert '<blockquote class="decision-comment">Chiffrer</blockquote>' in alert
+    assert "then send it into the circuit again" in alert
 
 
 def test_a_refused_decision_is_shown_and_changes_nothing(client, sent, clerk):
@@ -89,7 +95,8 @@ def test_a_refused_decision_is_shown_and_changes_nothing(client, sent, clerk):
     )
     assert messages_of(response) == [
         "You cannot decide on this step: you are not one of its assignees, neither directly, "
-        "nor through a desk, nor by a delegation in force for this act."
+        "nor through a desk, nor by a delegation in force for this act. If you should be, ask "
+        "an administrator to check the circuit and its desks."
     ]
     assert Decision.objects.count() == 0
 

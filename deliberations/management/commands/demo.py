@@ -46,3 +46,8 @@ class Command(BaseCommand):
                     f"(PKCS#12 password: {keys.password}); demo PKI in {keys.pki.directory}, "
                     f"TSA {keys.pki.tsa_url}."
                 )
+            if keys.published:
+                self.stdout.write(
+                    f"Signed, transmitted, acknowledged and published on the portal: "
+                    f"{', '.join(keys.published)}."
+                )

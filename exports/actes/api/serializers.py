@@ -12,6 +12,7 @@ from rest_framework import serializers
 from core.api_fields import ScopedRelatedField
 from deliberations.models import Act
 
+from .. import reader
 from ..enums import (
     PrefectureMessageKind,
     PrefectureMessageStatus,
@@ -19,6 +20,7 @@ from ..enums import (
     TransmissionKind,
     TransmissionStatus,
 )
+from ..exceptions import ActesError
 from ..models import PrefectureMessage, Transmission
 
 
@@ -130,10 +132,31 @@ class PrefectureMessageSerializer(serializers.ModelSerializer):
 
 
 class PrefectureImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="A tar.gz package or an XML message.")
+    file = serializers.FileField(help_text="A tar.gz package or an XML message (150 MB at most).")
     collectivite = serializers.IntegerField(
         required=False, help_text="Defaults to the user's only collectivité."
     )
+
+    def validate_file(self, upload: Any) -> Any:
+        # Refused on its size before anything reads it into memory.
+        try:
+            reader.check_size(upload.size)
+        except ActesError as exc:
+            raise serializers.ValidationError(str(exc.message), code="too_large") from exc
+        return upload
+
+
+class PollRequestSerializer(serializers.Serializer):
+    collectivite = serializers.IntegerField(
+        required=False, help_text="Defaults to the user's only collectivité."
+    )
+
+
+class PollReportSerializer(serializers.Serializer):
+    sent = serializers.IntegerField(help_text="Waiting transmissions sent now.")
+    checked = serializers.IntegerField(help_text="Transmission statuses read from the TdT.")
+    imported = serializers.IntegerField(help_text="Prefecture messages imported.")
+    errors = serializers.ListField(child=serializers.CharField())
 
 
 class PrefectureAnswerSerializer(serializers.Serializer):

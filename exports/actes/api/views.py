@@ -7,6 +7,8 @@ runs in the background (202 Accepted; poll the transmission until ``status`` cha
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -25,6 +27,16 @@ from ..models import PrefectureMessage, Transmission
 from . import serializers as s
 
 _FILE = {(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)}
+
+
+def _wanted_collectivite(request: Request, wanted: int | None) -> Collectivite:
+    """The collectivité named in the request, or the user's only one; another's is a 404."""
+    visible = visible_collectivite_ids(request)
+    if wanted is None and len(visible) == 1:
+        wanted = visible[0]
+    if wanted not in visible:
+        raise Http404
+    return Collectivite.objects.get(pk=wanted)
 
 
 class TransmissionViewSet(
@@ -144,15 +156,9 @@ class PrefectureMessageViewSet(
         """Import a file received from the prefecture (each message is applied once)."""
         data = s.PrefectureImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        visible = visible_collectivite_ids(request)
-        wanted = data.validated_data.get("collectivite")
-        if wanted is None and len(visible) == 1:
-            wanted = visible[0]
-        if wanted not in visible:
-            raise Http404
         upload = data.validated_data["file"]
         messages = services.import_prefecture_file(
-            collectivite=Collectivite.objects.get(pk=wanted),
+            collectivite=_wanted_collectivite(request, data.validated_data.get("collectivite")),
             actor=request.user,
             content=upload.read(),
             name=upload.name,
@@ -161,6 +167,18 @@ class PrefectureMessageViewSet(
         return Response(
             s.PrefectureMessageSerializer(messages, many=True).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(request=s.PollRequestSerializer, responses={200: s.PollReportSerializer})
+    @action(detail=False, methods=["post"])
+    def poll(self, request: Request) -> Response:
+        """Ask the TdT now: send what waits, read statuses, import what came back."""
+        data = s.PollRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.poll_collectivite(
+            collectivite=_wanted_collectivite(request, data.validated_data.get("collectivite")),
+            actor=request.user,
+        )
+        return Response(s.PollReportSerializer(dataclasses.asdict(report)).data)
 
     @extend_schema(
         request={"multipart/form-data": s.PrefectureAnswerSerializer},

@@ -784,12 +784,15 @@ def _poll_folder(collectivite: Collectivite, tdt: TdtSettings, report: PollRepor
         path.replace(target / path.name)
 
 
-def poll_collectivite(*, collectivite: Collectivite) -> PollReport:
+def poll_collectivite(*, collectivite: Collectivite, actor: User | None = None) -> PollReport:
     """Send what waits, ask S2LOW about what is on its way, import what came back.
 
-    Each step is its own transaction; a failure on one transmission or file is reported and
-    the others go on. Side effects: those of send_transmission and import_prefecture_file.
+    ``actor`` None is the periodic task; a clerk or an administrator may also ask for it at once
+    (the desk's "Check now"). Each step is its own transaction; a failure on one transmission or
+    file is reported and the others go on. Raises NotAllowed for anyone else. Side effects: those
+    of send_transmission and import_prefecture_file.
     """
+    require_operator(actor, collectivite)
     report = PollReport()
     for transmission_id in _stale_queued(collectivite):
         outcome = send_transmission(transmission_id=transmission_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import email.parser
 import email.policy
 import hashlib
@@ -517,6 +518,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--siren", default=StandinConfig.siren)
     parser.add_argument("--departement", default=StandinConfig.departement)
+    parser.add_argument(
+        "--classification-date",
+        default=StandinConfig.classification_date,
+        type=lambda value: dt.date.fromisoformat(value).isoformat(),
+        help="date (YYYY-MM-DD) of the classification the prefecture announces as current",
+    )
     parser.add_argument("--verbose", action="store_true")
     options = parser.parse_args(argv)
     if options.make_pki:
@@ -531,6 +538,7 @@ def main(argv: list[str] | None = None) -> None:
         fail_next=options.fail_next,
         siren=options.siren,
         departement=options.departement,
+        classification_date=options.classification_date,
     )
     server = StandinServer(
         (options.host, options.port),

@@ -74,9 +74,10 @@ def test_a_refusal_is_shown_and_changes_nothing(as_clerk, played, tdt):
 
     response = as_clerk.post(f"/prefecture/acts/{act.pk}/prepare/", follow=True)
 
-    assert "Only a signed act is sent to the prefecture; this one is “Adopted”." in (
-        response.content.decode()
-    )
+    assert (
+        "Only a signed act is sent to the prefecture; this one is “Adopted”. "
+        "Have it signed through its circuit first."
+    ) in (response.content.decode())
     assert Transmission.objects.count() == 0
 
 
@@ -102,6 +103,64 @@ def test_the_desk_lists_what_to_handle_and_imports_a_return(
     assert "On their way" in before and signed_act.number in before
     assert "The file was imported." in imported.content.decode()
     assert transmission.status == TransmissionStatus.ACKNOWLEDGED
+
+
+@pytest.fixture
+def returned(signed_act, clerk, tdt, drop, django_capture_on_commit_callbacks):
+    """A transmission sent through the folder, its acknowledgement waiting in the returns
+    folder."""
+    transmission = services.prepare_transmission(act=signed_act, actor=clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.transmit(transmission=transmission, actor=clerk)
+    transmission.refresh_from_db()
+    name, package = aracte_package(
+        transmission, received_on=timezone.localdate(), classification_date=dt.date(2017, 12, 8)
+    )
+    (drop.parent / "retours" / name).write_bytes(package)
+    return transmission
+
+
+def test_check_now_reads_the_returns_at_once(as_clerk, returned):
+    assert 'action="/prefecture/poll/"' in as_clerk.get("/prefecture/").content.decode()
+
+    response = as_clerk.post("/prefecture/poll/", follow=True)
+
+    returned.refresh_from_db()
+    assert [str(m) for m in response.context["messages"]] == [
+        "Checked with the prefecture: 0 transmission(s) sent, 0 status(es) read, "
+        "1 return(s) imported."
+    ]
+    assert returned.status == TransmissionStatus.ACKNOWLEDGED
+
+
+def test_check_now_is_for_clerks_and_admins_only(client, validator, returned):
+    client.force_login(validator)
+    assert 'action="/prefecture/poll/"' not in client.get("/prefecture/").content.decode()
+
+    response = client.post("/prefecture/poll/", follow=True)
+
+    returned.refresh_from_db()
+    assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert returned.status == TransmissionStatus.SENT
+    assert PrefectureMessage.objects.count() == 0
+
+
+def test_check_now_through_the_api(client, clerk, outsider, returned):
+    client.force_login(outsider)
+    refused = client.post(
+        "/api/actes/messages/poll/",
+        {"collectivite": returned.collectivite_id},
+        content_type="application/json",
+    )
+    client.force_login(clerk)
+    answer = client.post("/api/actes/messages/poll/", {}, content_type="application/json")
+
+    returned.refresh_from_db()
+    assert refused.status_code == 404
+    assert answer.status_code == 200
+    assert answer.json() == {"sent": 0, "checked": 0, "imported": 1, "errors": []}
+    assert returned.status == TransmissionStatus.ACKNOWLEDGED
 
 
 def test_the_desk_costs_a_constant_number_of_queries(
