@@ -63,9 +63,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "core",
+    "accounts",
     "deliberations",
     "workflow",
     "signing",
@@ -73,10 +75,15 @@ INSTALLED_APPS = [
     "exports.pes",
     "exports.actes",
     "exports.publication",
+    "history",
+    "training",
+    "guide",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -84,9 +91,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.CurrentCollectiviteMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -133,6 +142,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2id first (docs/security.md); older hashes are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Login security (accounts/, docs/security.md): throttling, second factor, inactivity expiry.
+DELIBRE_LOGIN_MAX_FAILURES = int(env("DELIBRE_LOGIN_MAX_FAILURES", "5") or 5)
+DELIBRE_LOGIN_MAX_FAILURES_PER_IP = int(env("DELIBRE_LOGIN_MAX_FAILURES_PER_IP", "20") or 20)
+DELIBRE_LOGIN_LOCKOUT_SECONDS = int(env("DELIBRE_LOGIN_LOCKOUT_SECONDS", "900") or 900)
+DELIBRE_REQUIRE_2FA = env_bool("DELIBRE_REQUIRE_2FA", False)
+DELIBRE_SESSION_IDLE_SECONDS = int(env("DELIBRE_SESSION_IDLE_SECONDS", "3600") or 0)
+# Key material for secrets stored encrypted in the database (second-factor secrets); defaults to
+# SECRET_KEY. Set it to keep those secrets readable across a SECRET_KEY rotation.
+DELIBRE_FIELD_KEY = env("DELIBRE_FIELD_KEY", "") or ""
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -169,6 +194,8 @@ STORAGES = {
 DELIBRE_MAX_ANNEX_BYTES = int(env("DELIBRE_MAX_ANNEX_BYTES", str(50 * 1024 * 1024)) or 0)
 # Files anyone may upload to the public signature verification page and API (issue 5).
 DELIBRE_MAX_VERIFY_BYTES = int(env("DELIBRE_MAX_VERIFY_BYTES", str(30 * 1024 * 1024)) or 0)
+# History import (docs/adr/0009): the largest zip of files accepted, once uncompressed.
+DELIBRE_HISTORY_MAX_BYTES = int(env("DELIBRE_HISTORY_MAX_BYTES", str(2 * 1024**3)) or 0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -176,6 +203,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # used when a collectivité configured none (DELIBRE_PES_DIR/inbox|outbox/<slug>), the attempts
 # at sending a flow, and an optional PEM bundle of roots the treasury view checks chains with.
 DELIBRE_PES_MAX_BYTES = int(env("DELIBRE_PES_MAX_BYTES", str(200 * 1024 * 1024)) or 0)
+# Larger uploads are imported by a worker, with a progress bar (issue 8).
+DELIBRE_PES_BACKGROUND_BYTES = int(env("DELIBRE_PES_BACKGROUND_BYTES", str(5 * 1024 * 1024)) or 0)
 DELIBRE_PES_DIR = Path(env("DELIBRE_PES_DIR", str(DATA_DIR / "pes")) or "")
 # Prefecture exchanges (docs/adr/0006): the folders, certificates and keys a collectivité's
 # transmission settings name must lie in DELIBRE_ACTES_DIR/<slug>/, and the environment
@@ -205,6 +234,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Deliberations, séances, votes, approval circuits, signatures and exports.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package: no CDN, works under the CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ActStatusEnum": "deliberations.enums.ActStatus",
@@ -250,6 +283,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Queues (docs/deployment.md): "signing" holds what opens signing keys (batches, archive
+# timestamps), so that it can run only where the seal's token is; everything else is "default".
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"signing.*": {"queue": "signing"}}
+# Redis hands a task whose worker died without acknowledging it (acks_late) to another worker
+# after this delay: it must exceed the longest task (hence the hard time limit below it). Tasks
+# retried with a countdown longer than it may run twice; every task is idempotent
+# (docs/adr/0008-background-work.md).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(env("DELIBRE_CELERY_VISIBILITY_TIMEOUT", "1800") or 1800)
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SOFT_TIME_LIMIT = 20 * 60
+CELERY_TASK_TIME_LIMIT = 25 * 60
+CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+# Fresh worker processes now and then: WeasyPrint and lxml keep memory they do not give back.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = int(env("DELIBRE_CELERY_MAX_TASKS_PER_CHILD", "500") or 500)
+# Stored files no row refers to (left by a killed process) are removed after this many hours.
+DELIBRE_ORPHAN_GRACE_HOURS = float(env("DELIBRE_ORPHAN_GRACE_HOURS", "24") or 24)
 # Periodic work (run `make beat` next to the workers): reminders of late steps and daily digests
 # in the morning, anchoring of the audit journal every hour (docs/adr/0001).
 CELERY_BEAT_SCHEDULE = {
@@ -278,6 +330,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Prefecture exchanges: send what waits, read the TdT's statuses and the returns.
     "actes-poll-tdt": {"task": "actes.poll_tdt", "schedule": crontab(minute="*/10")},
+    # Files left by a process killed between storing a file and committing its row.
+    "core-purge-orphan-files": {
+        "task": "core.purge_orphan_files",
+        "schedule": crontab(hour=4, minute=30),
+    },
 }
 
 EMAIL_BACKEND = env("DELIBRE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -286,6 +343,9 @@ EMAIL_PORT = int(env("DELIBRE_EMAIL_PORT", "25") or 25)
 EMAIL_HOST_USER = env("DELIBRE_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("DELIBRE_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DELIBRE_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(env("DELIBRE_EMAIL_TIMEOUT", "30") or 30)
+# For django.core.mail.backends.filebased.EmailBackend (tests, staging): one file per message.
+EMAIL_FILE_PATH = env("DELIBRE_EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DELIBRE_DEFAULT_FROM_EMAIL", "Délibre <no-reply@delibre.localhost>")
 
 CACHES = {

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from core.views import switch_collectivite
@@ -7,8 +6,6 @@ from .views import acts, home, seances, settings
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("collectivite/switch/", switch_collectivite, name="switch-collectivite"),
     path("acts/", acts.act_list, name="act-list"),
     path("acts/new/", acts.act_create, name="act-create"),

@@ -13,6 +13,10 @@ from django.utils import translation
 def pytest_collection_modifyitems(config, items):
     from django.db import connection
 
+    # The browser tests last: Playwright's sync API keeps an event loop running in the main
+    # thread while its session-wide browser lives, and asyncio.run() (pyHanko's validation,
+    # the signing code) refuses to start inside it.
+    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/"))
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(
