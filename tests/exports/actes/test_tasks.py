@@ -386,7 +386,13 @@ def test_concurrent_deliveries_send_once(
         thread.join(timeout=30)
 
     transmission.refresh_from_db()
-    assert outcomes == ["sent", "sent", "sent"]
+    if connector == "s2low":
+        # The delivering worker commits its mark before posting: a worker that finds the mark
+        # returns at once ("queued", the other one delivers) instead of waiting for the lock.
+        assert len(outcomes) == 3 and "sent" in outcomes
+        assert set(outcomes) <= {"sent", "queued"}
+    else:
+        assert outcomes == ["sent", "sent", "sent"]
     assert (transmission.status, transmission.attempts) == ("sent", 1)
     assert [e.action for e in events_for(signed_act)].count("act.transmitted") == 1
     if connector == "s2low":
