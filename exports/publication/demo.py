@@ -46,19 +46,34 @@ def publish_adopted(*, keys: Any, collectivite: Collectivite, users: dict[str, U
     ``keys`` are the demo's signing keys (signing.demo.DemoKeys). Raises what the services
     raise: the demo command reports it.
     """
-    from exports.services import render_document, request_document
-    from signing import services as signing
     from signing.pki import PkiServer, bind_loopback_socket
 
     acts = adopted_outside_circuits(collectivite)
     if not acts:
         return []
-    clerk, admin = users["redacteur"], users["admin"]
     try:
         sock = bind_loopback_socket(port=keys.pki.port)
     except OSError:  # ``make run`` already serves this PKI on its port
         sock = None
     server = PkiServer(keys.pki, sock=sock) if sock is not None else None
+    # pyHanko logs the steps of its AdES point-in-time validation as warnings with tracebacks;
+    # the validation report keeps them, the demo's console does not need them.
+    pyhanko_log = logging.getLogger("pyhanko")
+    level = pyhanko_log.level
+    pyhanko_log.setLevel(logging.ERROR)
+    try:
+        return _publish(acts, keys=keys, server=server, collectivite=collectivite, users=users)
+    finally:
+        pyhanko_log.setLevel(level)
+
+
+def _publish(
+    acts: list[Act], *, keys: Any, server: Any, collectivite: Collectivite, users: dict[str, User]
+) -> list[str]:
+    from exports.services import render_document, request_document
+    from signing import services as signing
+
+    clerk, admin = users["redacteur"], users["admin"]
     with no_email():
         if server is not None:
             server.start()
