@@ -313,6 +313,62 @@ def _check_pes_signature(run: CircuitRun, step: StepRun, signature: SignaturePro
 # --- Start ------------------------------------------------------------------------------------
 
 
+def _freeze_run(
+    chosen: Circuit,
+    *,
+    actor: User,
+    now: dt.datetime,
+    phase: str,
+    folder: dict[str, Any],
+    busy: str,
+) -> tuple[CircuitRun, list[StepRun]]:
+    """Start a run of ``chosen`` on the folder (``{"act": …}`` or ``{"flow": …}``): a frozen copy
+    of its steps and assignees, the first step active. ``busy`` is the refusal when the folder
+    already has an active run (the unique constraint). Call inside the caller's transaction."""
+    definition = list(chosen.steps.order_by("position").prefetch_related("users", "groups"))
+    try:
+        with transaction.atomic():
+            run = CircuitRun.objects.create(
+                **folder,
+                circuit=chosen,
+                circuit_name=chosen.name,
+                phase=phase,
+                started_by=actor,
+                started_at=now,
+            )
+    except IntegrityError as exc:
+        raise TransitionRefused(busy) from exc
+    steps = StepRun.objects.bulk_create(
+        [
+            StepRun(
+                run=run,
+                position=s.position,
+                kind=s.kind,
+                mode=s.mode,
+                label=s.label,
+                signer_quality=s.signer_quality,
+                deadline_days=s.deadline_days,
+            )
+            for s in definition
+        ]
+    )
+    StepAssignee.objects.bulk_create(
+        [
+            StepAssignee(step_run=step, user=user)
+            for step, s in zip(steps, definition, strict=True)
+            for user in s.users.all()
+        ]
+        + [
+            StepAssignee(step_run=step, group=group)
+            for step, s in zip(steps, definition, strict=True)
+            for group in s.groups.all()
+        ]
+    )
+    _activate(steps[0], now)
+    steps[0].save(update_fields=["status", "activated_at", "deadline"])
+    return run, steps
+
+
 def start_circuit(*, act: Act, actor: User, circuit: Circuit | None = None) -> CircuitRun:
     """Send an act into a circuit: a frozen copy of its steps, the first one waiting.
 
@@ -370,48 +426,15 @@ def start_circuit(*, act: Act, actor: User, circuit: Circuit | None = None) -> C
                     field="circuit",
                 )
         now = timezone.now()
-        definition = list(chosen.steps.order_by("position").prefetch_related("users", "groups"))
-        try:
-            with transaction.atomic():
-                run = CircuitRun.objects.create(
-                    act=current,
-                    circuit=chosen,
-                    circuit_name=chosen.name,
-                    phase=phase,
-                    started_by=actor,
-                    started_at=now,
-                )
-        except IntegrityError as exc:
-            raise TransitionRefused(_("This act is already in a circuit.")) from exc
-        steps = StepRun.objects.bulk_create(
-            [
-                StepRun(
-                    run=run,
-                    position=s.position,
-                    kind=s.kind,
-                    mode=s.mode,
-                    label=s.label,
-                    signer_quality=s.signer_quality,
-                    deadline_days=s.deadline_days,
-                )
-                for s in definition
-            ]
-        )
-        StepAssignee.objects.bulk_create(
-            [
-                StepAssignee(step_run=step, user=user)
-                for step, s in zip(steps, definition, strict=True)
-                for user in s.users.all()
-            ]
-            + [
-                StepAssignee(step_run=step, group=group)
-                for step, s in zip(steps, definition, strict=True)
-                for group in s.groups.all()
-            ]
+        run, steps = _freeze_run(
+            chosen,
+            actor=actor,
+            now=now,
+            phase=phase,
+            folder={"act": current},
+            busy=_("This act is already in a circuit."),
         )
         first = steps[0]
-        _activate(first, now)
-        first.save(update_fields=["status", "activated_at", "deadline"])
         if phase == CircuitPhase.PREPARATION:
             ActFlow(current).run("submit")
             current.save(update_fields=["status", "updated_at"])
@@ -842,48 +865,15 @@ def start_flow_circuit(*, flow: Any, actor: User, circuit: Circuit | None = None
                     field="circuit",
                 )
         now = timezone.now()
-        definition = list(chosen.steps.order_by("position").prefetch_related("users", "groups"))
-        try:
-            with transaction.atomic():
-                run = CircuitRun.objects.create(
-                    flow=current,
-                    circuit=chosen,
-                    circuit_name=chosen.name,
-                    phase=CircuitPhase.PES,
-                    started_by=actor,
-                    started_at=now,
-                )
-        except IntegrityError as exc:
-            raise TransitionRefused(_("This flow is already in a circuit.")) from exc
-        steps = StepRun.objects.bulk_create(
-            [
-                StepRun(
-                    run=run,
-                    position=s.position,
-                    kind=s.kind,
-                    mode=s.mode,
-                    label=s.label,
-                    signer_quality=s.signer_quality,
-                    deadline_days=s.deadline_days,
-                )
-                for s in definition
-            ]
-        )
-        StepAssignee.objects.bulk_create(
-            [
-                StepAssignee(step_run=step, user=user)
-                for step, s in zip(steps, definition, strict=True)
-                for user in s.users.all()
-            ]
-            + [
-                StepAssignee(step_run=step, group=group)
-                for step, s in zip(steps, definition, strict=True)
-                for group in s.groups.all()
-            ]
+        run, steps = _freeze_run(
+            chosen,
+            actor=actor,
+            now=now,
+            phase=CircuitPhase.PES,
+            folder={"flow": current},
+            busy=_("This flow is already in a circuit."),
         )
         first = steps[0]
-        _activate(first, now)
-        first.save(update_fields=["status", "activated_at", "deadline"])
         _move_flow(current, "submit", now)
         record_event(
             current,
