@@ -49,11 +49,12 @@ def perform(
     request: HttpRequest,
     call: Callable[[], Any],
     *,
-    success: str,
+    success: str | Callable[[Any], str],
     redirect_to: str,
     form: forms.Form | None = None,
 ) -> tuple[Any, HttpResponse | None]:
-    """Run one service call; on success flash ``success`` and return a redirect.
+    """Run one service call; on success flash ``success`` (or ``success(result)``) and return a
+    redirect.
 
     A domain error becomes a form error (when a form is given, so the page is shown again with
     the user's input) or an error message; nothing was changed by the service in that case.
@@ -68,7 +69,7 @@ def perform(
             return None, None
         messages.error(request, str(exc.message))
         return None, HttpResponseRedirect(redirect_to)
-    messages.success(request, success)
+    messages.success(request, success(result) if callable(success) else success)
     return result, HttpResponseRedirect(redirect_to)
 
 

@@ -22,9 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from core.exceptions import DelibreError
 from core.files import read_bytes
-from core.views import log_refusal, perform, visible_or_404
+from core.views import perform, visible_or_404
 from deliberations.enums import Role
 from deliberations.models import Act
 from deliberations.permissions import has_role
@@ -168,24 +167,22 @@ def import_return(request: HttpRequest) -> HttpResponse:
 def poll_now(request: HttpRequest) -> HttpResponse:
     """Ask the prefecture's connector at once instead of waiting for the periodic poll."""
     collectivite = _current(request)
-    try:
-        report = services.poll_collectivite(collectivite=collectivite, actor=request.user)
-    except DelibreError as exc:
-        if exc.kind == "forbidden":
-            log_refusal(request, exc)
-        messages.error(request, str(exc.message))
-        return redirect("actes:desk")
-    messages.success(
+    report, response = perform(
         request,
-        _(
-            "Checked with the prefecture: %(sent)d transmission(s) sent, %(checked)d status(es) "
-            "read, %(imported)d return(s) imported."
-        )
-        % {"sent": report.sent, "checked": report.checked, "imported": report.imported},
+        lambda: services.poll_collectivite(collectivite=collectivite, actor=request.user),
+        success=lambda report: (
+            _(
+                "Checked with the prefecture: %(sent)d transmission(s) sent, %(checked)d status(es) "
+                "read, %(imported)d return(s) imported."
+            )
+            % {"sent": report.sent, "checked": report.checked, "imported": report.imported}
+        ),
+        redirect_to=reverse("actes:desk"),
     )
-    for error in report.errors:
+    for error in report.errors if report is not None else []:
         messages.warning(request, error)
-    return redirect("actes:desk")
+    assert response is not None
+    return response
 
 
 # -- The act's box ------------------------------------------------------------------------------
